@@ -1,0 +1,1 @@
+"""Front ends: each translates a platform's events into commands and renders replies."""

@@ -1,0 +1,1 @@
+"""Pure governance rules: standard library only, no I/O."""

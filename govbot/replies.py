@@ -1,0 +1,85 @@
+"""Platform-neutral replies: what a command answers, to whom, and with which buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Visibility(StrEnum):
+    """Who sees a reply."""
+
+    PUBLIC = "public"  # the community's announce channel, else the channel typed in
+    PRIVATE = "private"  # only the caller (ephemeral)
+    DM = "dm"  # a direct message to one member, possibly later
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that, when pressed, runs `command` (text grammar) as the presser."""
+
+    label: str
+    command: str
+    style: str = "primary"  # primary | secondary | danger
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a modal form; `key` is the command's key:value key."""
+
+    key: str
+    label: str
+    value: str = ""
+    required: bool = False
+    multiline: bool = False
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal whose submission runs `command` with the fields as key:value pairs."""
+
+    title: str
+    command: str
+    fields: tuple[FormField, ...]
+    submit: str = "OK"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (an export)."""
+
+    filename: str
+    content: str
+
+
+@dataclass
+class Reply:
+    """One message: its text, who sees it, and what can be done from it."""
+
+    text: str
+    visibility: Visibility = Visibility.PRIVATE
+    # A channel id for PUBLIC (None: the announce channel, else the caller's
+    # channel), a member's platform user id for DM (None: the caller).
+    recipient: str | None = None
+    buttons: list[Button] = field(default_factory=list)
+    form: Form | None = None
+    attachment: Attachment | None = None
+    error: bool = False
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommunityRef:
+    """Which community a later notice belongs to."""
+
+    platform: str
+    external_id: str
+
+
+@dataclass
+class Notice:
+    """A reply that no caller is waiting for (a timer fired): delivered by the adapter."""
+
+    community: CommunityRef
+    reply: Reply

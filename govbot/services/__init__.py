@@ -1,0 +1,1 @@
+"""Use cases, one module per capability; each runs in one transaction."""

@@ -1,0 +1,348 @@
+"""Bodies and their members: create, add, remove, join, leave, list, show, term."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from govbot.domain.bodies import BodyKind, Role, Seat, is_valid_slug, next_rotating_chair
+from govbot.domain.durations import Duration, parse_duration
+from govbot.replies import Button, Reply, Visibility
+from govbot.services.base import Args, Context, Refusal, mention
+from govbot.storage.models import Body, Member, Membership
+
+
+def create_body(ctx: Context, args: Args) -> list[Reply]:
+    """Create a custom body."""
+    ctx.require_manager()
+    slug = args.text("name") or ""
+    if not is_valid_slug(slug):
+        raise Refusal("error.bad_slug", field="name", slug=slug)
+    exists = ctx.session.exec(
+        select(Body).where(Body.community_id == ctx.community_id, Body.slug == slug)
+    ).first()
+    if exists is not None:
+        raise Refusal("error.body_exists", field="name", body=slug)
+    body = Body(
+        community_id=ctx.community_id,
+        slug=slug,
+        kind=BodyKind.CUSTOM.value,
+        title=args.text("title") or slug,
+        is_open=args.flag("open"),
+        created_at=ctx.now,
+    )
+    ctx.session.add(body)
+    ctx.session.flush()
+    assert body.id is not None
+    ctx.audit(
+        "body.created",
+        "body",
+        body.id,
+        {"slug": slug, "kind": body.kind, "title": body.title, "open": body.is_open},
+    )
+    return [Reply(ctx.t("body.created", body=slug, title=body.title), Visibility.PUBLIC)]
+
+
+def add_member(ctx: Context, args: Args) -> list[Reply]:
+    """Seat a member on a body, as member or chair, for a term."""
+    body = ctx.body(args.text("body") or "")
+    _require_body_manager(ctx, body)
+    member = ctx.member(args.member("member"))
+    role = Role(args.text("role") or Role.MEMBER.value)
+    until = args.moment("until")
+    if until is not None and until <= ctx.now:
+        raise Refusal("error.until_past", field="until")
+    if until is None and body.term and not body.rotating_chair:
+        until = _term(body).after(ctx.now)
+    current = ctx.seats(body, member)
+    if any(m.role == role.value and m.end == until for m in current):
+        raise Refusal("error.already_seated", body=body.slug, member=mention(member))
+    for seat in current:
+        _end(ctx, seat)
+    if role is Role.CHAIR:
+        _demote_chairs(ctx, body, keep=member)
+    _seat(ctx, body, member, role, until, since=ctx.now)
+    if role is Role.CHAIR and body.rotating_chair:
+        body.chair_rotates_at = _term(body).after(ctx.now)
+        ctx.session.add(body)
+    else:
+        _fill_rotating_chair(ctx, body)
+    key = "body.added_until" if until else "body.added"
+    text = ctx.t(
+        key,
+        member=mention(member),
+        body=body.slug,
+        role=ctx.t(f"role.{role.value}"),
+        until=ctx.when(until) if until else "",
+    )
+    return [Reply(text, Visibility.PUBLIC)]
+
+
+def remove_member(ctx: Context, args: Args) -> list[Reply]:
+    """End a member's seat on a body now."""
+    body = ctx.body(args.text("body") or "")
+    _require_body_manager(ctx, body)
+    member = ctx.member(args.member("member"))
+    return _unseat(ctx, body, member, "body.removed")
+
+
+def join_body(ctx: Context, args: Args) -> list[Reply]:
+    """Join an open body as a member."""
+    body = ctx.body(args.text("body") or "")
+    if not body.is_open:
+        raise Refusal("error.body_closed", body=body.slug)
+    if ctx.seats(body, ctx.actor):
+        raise Refusal("error.already_member", body=body.slug)
+    until = _term(body).after(ctx.now) if body.term and not body.rotating_chair else None
+    _seat(ctx, body, ctx.actor, Role.MEMBER, until, since=ctx.now)
+    _fill_rotating_chair(ctx, body)
+    return [
+        Reply(ctx.t("body.joined", member=mention(ctx.actor), body=body.slug), Visibility.PUBLIC)
+    ]
+
+
+def leave_body(ctx: Context, args: Args) -> list[Reply]:
+    """Leave a body (resigning is always allowed, open body or not)."""
+    body = ctx.body(args.text("body") or "")
+    return _unseat(ctx, body, ctx.actor, "body.left")
+
+
+def list_bodies(ctx: Context, args: Args) -> list[Reply]:
+    """List the community's bodies with their size and chair."""
+    bodies = ctx.session.exec(
+        select(Body).where(Body.community_id == ctx.community_id).order_by(col(Body.id))
+    ).all()
+    if not bodies:
+        return [ctx.private("body.none")]
+    lines = [ctx.t("body.list_head")]
+    for body in bodies:
+        seats = ctx.seats(body)
+        chair = _chair_of(ctx, seats)
+        lines.append(
+            ctx.t(
+                "body.list_line",
+                body=body.slug,
+                title=body.title,
+                count=len(seats),
+                open=ctx.t("body.open") if body.is_open else ctx.t("body.closed"),
+                chair=mention(chair) if chair else ctx.t("body.no_chair"),
+            )
+        )
+    return [Reply("\n".join(lines), Visibility.PRIVATE)]
+
+
+def show_body(ctx: Context, args: Args) -> list[Reply]:
+    """Show a body's members, terms and chair; past terms with `history:yes`."""
+    body = ctx.body(args.text("body") or "")
+    seats = ctx.seats(body)
+    members = _members(ctx, seats)
+    lines = [
+        ctx.t(
+            "body.show_head",
+            body=body.slug,
+            title=body.title,
+            kind=body.kind,
+            open=ctx.t("body.open") if body.is_open else ctx.t("body.closed"),
+        )
+    ]
+    if body.term:
+        key = "body.show_rotation" if body.rotating_chair else "body.show_term"
+        lines.append(ctx.t(key, term=body.term))
+    if body.rotating_chair and body.chair_rotates_at:
+        lines.append(ctx.t("body.show_next_rotation", when=ctx.when(body.chair_rotates_at)))
+    if not seats:
+        lines.append(ctx.t("body.show_empty"))
+    for seat in seats:
+        lines.append(_seat_line(ctx, seat, members[seat.member_id]))
+    if args.flag("history"):
+        past = ctx.session.exec(
+            select(Membership)
+            .where(Membership.body_id == body.id, col(Membership.end) <= ctx.now)
+            .order_by(col(Membership.start), col(Membership.id))
+        ).all()
+        past_members = _members(ctx, past)
+        lines.append(ctx.t("body.history_head") if past else ctx.t("body.history_empty"))
+        for term in past:
+            assert term.end is not None
+            lines.append(
+                ctx.t(
+                    "body.history_line",
+                    member=mention(past_members[term.member_id]),
+                    role=ctx.t(f"role.{term.role}"),
+                    start=ctx.when(term.start),
+                    end=ctx.when(term.end),
+                )
+            )
+    buttons = []
+    if body.is_open and not any(s.member_id == ctx.actor.id for s in seats):
+        buttons.append(Button(ctx.t("body.join_button"), f"body join {body.slug}"))
+    return [Reply("\n".join(lines), Visibility.PRIVATE, buttons=buttons)]
+
+
+def set_term(ctx: Context, args: Args) -> list[Reply]:
+    """Set a body's term length (for a rotating chair: the chair period)."""
+    body = ctx.body(args.text("body") or "")
+    _require_body_manager(ctx, body)
+    length = args.duration("length")
+    assert length is not None
+    body.term = str(length)
+    if body.rotating_chair and body.chair_rotates_at is not None:
+        body.chair_rotates_at = length.after(ctx.now)
+    ctx.session.add(body)
+    ctx.audit("body.term_set", "body", body.id or 0, {"term": body.term})
+    key = "body.rotation_set" if body.rotating_chair else "body.term_set"
+    return [Reply(ctx.t(key, body=body.slug, term=body.term), Visibility.PUBLIC)]
+
+
+def rotate_chair(ctx: Context, body: Body) -> Member | None:
+    """Pass a rotating chair to the next member by seniority; return the new chair."""
+    seats = ctx.seats(body)
+    seniority = _seniority(ctx, body, seats)
+    chosen = next_rotating_chair(
+        [Seat(s.member_id, seniority[s.member_id], s.role == Role.CHAIR.value) for s in seats]
+    )
+    if chosen is None:
+        body.chair_rotates_at = None
+        ctx.session.add(body)
+        return None
+    body.chair_rotates_at = _term(body).after(ctx.now)
+    ctx.session.add(body)
+    if any(s.member_id == chosen and s.role == Role.CHAIR.value for s in seats):
+        return None  # the only candidate already holds it
+    member = ctx.session.get(Member, chosen)
+    assert member is not None
+    _demote_chairs(ctx, body, keep=member)
+    for seat in ctx.seats(body, member):
+        if seat.role != Role.CHAIR.value:
+            term_end = seat.end
+            _end(ctx, seat, actor="system")
+            _seat(ctx, body, member, Role.CHAIR, term_end, since=ctx.now, actor="system")
+    return member
+
+
+def _require_body_manager(ctx: Context, body: Body) -> None:
+    if ctx.is_manager():
+        return
+    if any(m.role == Role.CHAIR.value for m in ctx.seats(body, ctx.actor)):
+        return
+    raise Refusal("error.permission_body", body=body.slug)
+
+
+def _term(body: Body) -> Duration:
+    duration = parse_duration(body.term or "90d")
+    assert duration is not None
+    return duration
+
+
+def _seat(
+    ctx: Context,
+    body: Body,
+    member: Member,
+    role: Role,
+    until: datetime | None,
+    *,
+    since: datetime,
+    actor: str | None = None,
+) -> Membership:
+    seat = Membership(body_id=body.id, member_id=member.id, role=role.value, start=since, end=until)
+    ctx.session.add(seat)
+    ctx.session.flush()
+    assert seat.id is not None
+    ctx.audit(
+        "membership.started",
+        "membership",
+        seat.id,
+        {"body": body.slug, "member": member.id, "role": role.value, "start": since, "end": until},
+        actor=actor,
+    )
+    return seat
+
+
+def _end(ctx: Context, seat: Membership, *, actor: str | None = None) -> None:
+    seat.end = ctx.now
+    seat.end_recorded = True
+    ctx.session.add(seat)
+    ctx.audit("membership.ended", "membership", seat.id or 0, {"end": ctx.now}, actor=actor)
+
+
+def _demote_chairs(ctx: Context, body: Body, *, keep: Member) -> None:
+    """Turn every other current chair of the body into a plain member."""
+    for seat in ctx.seats(body):
+        if seat.role == Role.CHAIR.value and seat.member_id != keep.id:
+            other = ctx.session.get(Member, seat.member_id)
+            assert other is not None
+            term_end = seat.end
+            _end(ctx, seat, actor="system")
+            _seat(ctx, body, other, Role.MEMBER, term_end, since=ctx.now, actor="system")
+
+
+def _unseat(ctx: Context, body: Body, member: Member, key: str) -> list[Reply]:
+    seats = ctx.seats(body, member)
+    if not seats:
+        raise Refusal("error.not_member", member=mention(member), body=body.slug)
+    was_chair = any(s.role == Role.CHAIR.value for s in seats)
+    for seat in seats:
+        _end(ctx, seat)
+    replies = [Reply(ctx.t(key, member=mention(member), body=body.slug), Visibility.PUBLIC)]
+    if was_chair and body.rotating_chair:
+        successor = rotate_chair(ctx, body)
+        if successor is not None:
+            replies.append(
+                Reply(
+                    ctx.t("body.chair_rotated", body=body.slug, member=mention(successor)),
+                    Visibility.PUBLIC,
+                )
+            )
+    return replies
+
+
+def _fill_rotating_chair(ctx: Context, body: Body) -> None:
+    """Give an empty rotating chair to the most senior member."""
+    if not body.rotating_chair:
+        return
+    seats = ctx.seats(body)
+    if seats and not any(s.role == Role.CHAIR.value for s in seats):
+        rotate_chair(ctx, body)
+
+
+def _seniority(ctx: Context, body: Body, seats: list[Membership]) -> dict[int, datetime]:
+    """Date each seated member's continuous membership from its first unbroken term."""
+    since: dict[int, datetime] = {}
+    for seat in seats:
+        history = ctx.session.exec(
+            select(Membership)
+            .where(Membership.body_id == body.id, Membership.member_id == seat.member_id)
+            .order_by(col(Membership.start).desc())
+        ).all()
+        start = seat.start
+        for term in history:
+            if term.end is not None and term.end >= start and term.start < start:
+                start = term.start
+        since[seat.member_id] = min(since.get(seat.member_id, start), start)
+    return since
+
+
+def _members(ctx: Context, seats: Sequence[Membership]) -> dict[int, Member]:
+    ids = {s.member_id for s in seats}
+    if not ids:
+        return {}
+    rows = ctx.session.exec(select(Member).where(col(Member.id).in_(ids))).all()
+    return {m.id: m for m in rows if m.id is not None}
+
+
+def _chair_of(ctx: Context, seats: list[Membership]) -> Member | None:
+    for seat in seats:
+        if seat.role == Role.CHAIR.value:
+            return ctx.session.get(Member, seat.member_id)
+    return None
+
+
+def _seat_line(ctx: Context, seat: Membership, member: Member) -> str:
+    role = ctx.t(f"role.{seat.role}")
+    if seat.end is None:
+        return ctx.t("body.seat_line", member=mention(member), role=role)
+    return ctx.t(
+        "body.seat_line_until", member=mention(member), role=role, until=ctx.when(seat.end)
+    )

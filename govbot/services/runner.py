@@ -1,0 +1,137 @@
+"""Running one use case: one transaction, its audit entries, and a refusal that writes nothing."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session, select
+
+from govbot.i18n import DEFAULT_LANGUAGE, translate
+from govbot.replies import Reply, Visibility
+from govbot.services.base import Args, Caller, Context, Handler, Refusal, member_for
+from govbot.storage import audit
+from govbot.storage.db import Store
+from govbot.storage.models import Community, Delivery
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 4
+
+
+def community_language(store: Store, platform: str, external_id: str) -> str:
+    """Return a community's language without writing anything (English when unknown)."""
+    with store.unit_of_work() as session:
+        community = _find_community(session, platform, external_id)
+        return community.language if community else DEFAULT_LANGUAGE
+
+
+def execute(
+    store: Store,
+    caller: Caller,
+    handler: Handler,
+    args: Args,
+    now: datetime,
+    *,
+    delivery_key: str | None = None,
+) -> list[Reply]:
+    """Run a use case as `caller` and commit it once; a refusal rolls everything back."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _execute_once(store, caller, handler, args, now, delivery_key)
+        except Refusal as refusal:
+            return [_to_caller(refusal_reply(_language(store, caller), refusal), caller)]
+        except (IntegrityError, DBAPIError) as exc:
+            # Two workers raced (a new community or member, a duplicate delivery,
+            # a serialisation failure): the loser starts over and sees the winner's rows.
+            if attempt == ATTEMPTS:
+                return [_failure(store, caller, exc)]
+            log.info("retrying after a write conflict: %s", type(exc).__name__)
+        except Exception as exc:
+            return [_failure(store, caller, exc)]
+    raise AssertionError("unreachable")
+
+
+def _execute_once(
+    store: Store,
+    caller: Caller,
+    handler: Handler,
+    args: Args,
+    now: datetime,
+    delivery_key: str | None,
+) -> list[Reply]:
+    with store.unit_of_work() as session:
+        if delivery_key is not None and session.get(Delivery, delivery_key) is not None:
+            return []
+        community = community_for(session, caller.platform, caller.community_id, now)
+        assert community.id is not None
+        actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
+        ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
+        replies = handler(ctx, args)
+        if delivery_key is not None:
+            session.add(Delivery(key=delivery_key, created_at=now))
+        session.commit()
+        return [address(reply, community, caller) for reply in replies]
+
+
+def community_for(session: Session, platform: str, external_id: str, now: datetime) -> Community:
+    """Find a community, creating it (and its empty audit chain) on first contact."""
+    community = _find_community(session, platform, external_id)
+    if community is None:
+        community = Community(platform=platform, external_id=external_id, created_at=now)
+        session.add(community)
+        session.flush()
+        assert community.id is not None
+        audit.create_head(session, community.id)
+        session.flush()
+    return community
+
+
+def _find_community(session: Session, platform: str, external_id: str) -> Community | None:
+    return session.exec(
+        select(Community).where(
+            Community.platform == platform, Community.external_id == external_id
+        )
+    ).first()
+
+
+def address(reply: Reply, community: Community, caller: Caller | None) -> Reply:
+    """Fill in where a reply goes: the announce channel, the caller's channel, or the caller."""
+    if reply.recipient is not None:
+        return reply
+    if reply.visibility is Visibility.PUBLIC:
+        reply.recipient = community.announce_channel or (caller.channel if caller else None)
+    elif caller is not None:
+        reply.recipient = caller.user_id
+    return reply
+
+
+def refusal_reply(language: str, refusal: Refusal) -> Reply:
+    """Turn a refusal into the private error its caller sees."""
+    text = translate(language, refusal.key, **refusal.params)
+    fields = {refusal.field: text} if refusal.field else {}
+    return Reply(text, Visibility.PRIVATE, error=True, field_errors=fields)
+
+
+def _language(store: Store, caller: Caller) -> str:
+    return community_language(store, caller.platform, caller.community_id)
+
+
+def _failure(store: Store, caller: Caller, exc: Exception) -> Reply:
+    reference = uuid.uuid4().hex[:8]
+    log.error("command failed (ref %s)", reference, exc_info=exc)
+    try:
+        language = _language(store, caller)
+    except Exception:
+        language = DEFAULT_LANGUAGE
+    reply = Reply(
+        translate(language, "error.internal", ref=reference), Visibility.PRIVATE, error=True
+    )
+    return _to_caller(reply, caller)
+
+
+def _to_caller(reply: Reply, caller: Caller) -> Reply:
+    reply.recipient = caller.user_id
+    return reply

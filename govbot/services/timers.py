@@ -1,0 +1,189 @@
+"""Due work: terms that ended and rotating chairs, claimed so that each runs exactly once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from govbot.replies import CommunityRef, Notice, Reply, Visibility
+from govbot.services.base import Caller, Context, mention
+from govbot.services.bodies import rotate_chair
+from govbot.services.runner import address
+from govbot.storage import audit
+from govbot.storage.db import Store
+from govbot.storage.models import Body, Community, Delivery, Member, Membership
+
+log = logging.getLogger(__name__)
+
+DELIVERY_KEEP = timedelta(days=2)
+BATCH = 200
+
+
+def run_due(store: Store, now: datetime) -> list[Notice]:
+    """Do every piece of work that fell due by `now`; return what to tell people."""
+    notices: list[Notice] = []
+    notices += _record_ended_terms(store, now)
+    notices += _rotate_chairs(store, now)
+    _forget_old_deliveries(store, now)
+    return notices
+
+
+def next_due(store: Store) -> datetime | None:
+    """Return when the next piece of work falls due, if any is pending."""
+    with store.unit_of_work() as session:
+        term_end = session.exec(
+            select(Membership.end)
+            .where(col(Membership.end).is_not(None), col(Membership.end_recorded).is_(False))
+            .order_by(col(Membership.end))
+        ).first()
+        rotation = session.exec(
+            select(Body.chair_rotates_at)
+            .where(col(Body.chair_rotates_at).is_not(None))
+            .order_by(col(Body.chair_rotates_at))
+        ).first()
+    moments = [m for m in (term_end, rotation) if m is not None]
+    return min(moments) if moments else None
+
+
+def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
+    notices: list[Notice] = []
+    with store.unit_of_work() as session:
+        due = session.exec(
+            select(Membership.id)
+            .where(col(Membership.end) <= now, col(Membership.end_recorded).is_(False))
+            .order_by(col(Membership.end))
+            .limit(BATCH)
+        ).all()
+    for membership_id in due:
+        with store.unit_of_work() as session:
+            claimed = session.execute(
+                update(Membership)
+                .where(col(Membership.id) == membership_id, col(Membership.end_recorded).is_(False))
+                .values(end_recorded=True)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue  # another worker has it
+            seat = session.get(Membership, membership_id)
+            assert seat is not None and seat.end is not None
+            body = session.get(Body, seat.body_id)
+            member = session.get(Member, seat.member_id)
+            assert body is not None and member is not None
+            community = session.get(Community, body.community_id)
+            assert community is not None and community.id is not None
+            audit.append(
+                session,
+                community.id,
+                actor=audit.SYSTEM,
+                action="membership.term_ended",
+                subject_kind="membership",
+                subject_id=membership_id,
+                data={"end": seat.end},
+                at=now,
+            )
+            ctx = _system_context(session, community, now)
+            notice_text = ctx.t("body.term_ended", body=body.slug, member=mention(member))
+            successor = None
+            if seat.role == "chair" and body.rotating_chair:
+                successor = rotate_chair(ctx, body)
+            session.commit()
+            notices.append(
+                _notice(
+                    community, Reply(notice_text, Visibility.DM, recipient=member.platform_user_id)
+                )
+            )
+            if successor is not None:
+                notices.append(
+                    _notice(
+                        community,
+                        Reply(
+                            ctx.t("body.chair_rotated", body=body.slug, member=mention(successor)),
+                            Visibility.PUBLIC,
+                        ),
+                    )
+                )
+    return notices
+
+
+def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
+    notices: list[Notice] = []
+    with store.unit_of_work() as session:
+        due = session.exec(
+            select(Body.id, Body.chair_rotates_at).where(col(Body.chair_rotates_at) <= now)
+        ).all()
+    for body_id, due_at in due:
+        with store.unit_of_work() as session:
+            body = session.get(Body, body_id)
+            if body is None or body.chair_rotates_at != due_at:
+                continue
+            community = session.get(Community, body.community_id)
+            assert community is not None
+            # Claim: only the worker whose conditional update matched goes on.
+            claimed = session.execute(
+                update(Body)
+                .where(col(Body.id) == body_id, col(Body.chair_rotates_at) == due_at)
+                .values(chair_rotates_at=None)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            session.refresh(body)
+            ctx = _system_context(session, community, now)
+            successor = rotate_chair(ctx, body)
+            if successor is not None:
+                audit.append(
+                    session,
+                    ctx.community_id,
+                    actor=audit.SYSTEM,
+                    action="body.chair_rotated",
+                    subject_kind="body",
+                    subject_id=body_id or 0,
+                    data={"chair": successor.id},
+                    at=now,
+                )
+                notices.append(
+                    _notice(
+                        community,
+                        Reply(
+                            ctx.t("body.chair_rotated", body=body.slug, member=mention(successor)),
+                            Visibility.PUBLIC,
+                        ),
+                    )
+                )
+            session.commit()
+    return notices
+
+
+def _forget_old_deliveries(store: Store, now: datetime) -> None:
+    with store.unit_of_work() as session:
+        session.execute(
+            Delivery.__table__.delete().where(  # type: ignore[attr-defined]
+                Delivery.__table__.c.created_at < now - DELIVERY_KEEP  # type: ignore[attr-defined]
+            )
+        )
+        session.commit()
+
+
+def _system_context(session: Session, community: Community, now: datetime) -> Context:
+    """Build the context timers act in: the actor is `system`, not a member."""
+    actor = Member(
+        id=0,
+        community_id=community.id or 0,
+        platform_user_id="system",
+        display_name="system",
+        created_at=now,
+    )
+    caller = Caller(
+        platform=community.platform,
+        community_id=community.external_id,
+        user_id="system",
+        display_name="system",
+    )
+    return Context(session=session, community=community, actor=actor, caller=caller, now=now)
+
+
+def _notice(community: Community, reply: Reply) -> Notice:
+    return Notice(
+        CommunityRef(community.platform, community.external_id), address(reply, community, None)
+    )

@@ -1,0 +1,134 @@
+"""The tables. Every row belongs to one community; nothing crosses communities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from govbot.storage.types import UTCDateTime
+
+
+def _utc(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Community(SQLModel, table=True):
+    """A Discord guild or a Slack workspace, with its settings."""
+
+    __tablename__ = "community"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=Column(String(16), nullable=False))
+    external_id: str = Field(sa_column=Column(String(64), nullable=False))
+    language: str = Field(default="en", sa_column=Column(String(16), nullable=False))
+    timezone: str = Field(default="UTC", sa_column=Column(String(64), nullable=False))
+    announce_channel: str | None = Field(default=None, sa_column=Column(String(64)))
+    moderation_channel: str | None = Field(default=None, sa_column=Column(String(64)))
+    disputes_channel: str | None = Field(default=None, sa_column=Column(String(64)))
+    level1_days: int = Field(default=7)
+    level2_days: int = Field(default=14)
+    public_dispute_counts: bool = Field(default=False)
+    leaderboard: bool = Field(default=True)
+    initialized_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class AuditHead(SQLModel, table=True):
+    """A community's chain head: the last sequence number and hash, locked by writers."""
+
+    __tablename__ = "audit_head"
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    seq: int = Field(default=0)
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """One append-only entry of a community's hash chain."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("community_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    seq: int
+    at: datetime = Field(sa_column=_utc())
+    actor: str = Field(sa_column=Column(String(64), nullable=False))
+    action: str = Field(sa_column=Column(String(64), nullable=False))
+    subject_kind: str = Field(sa_column=Column(String(32), nullable=False))
+    subject_id: str = Field(sa_column=Column(String(64), nullable=False))
+    data_digest: str = Field(sa_column=Column(String(64), nullable=False))
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class Member(SQLModel, table=True):
+    """A platform user as seen in one community."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("community_id", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    platform_user_id: str = Field(sa_column=Column(String(64), nullable=False))
+    display_name: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Body(SQLModel, table=True):
+    """A deciding body: the committee, the TSC, a custom working group..."""
+
+    __tablename__ = "body"
+    __table_args__ = (UniqueConstraint("community_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    slug: str = Field(sa_column=Column(String(32), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    title: str = Field(sa_column=Column(String(100), nullable=False))
+    is_open: bool = Field(default=False)
+    rotating_chair: bool = Field(default=False)
+    term: str | None = Field(default=None, sa_column=Column(String(16)))
+    chair_rotates_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Membership(SQLModel, table=True):
+    """One term of a member on a body; ended terms are kept as history."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        Index("ix_membership_body_end", "body_id", "end"),
+        Index("ix_membership_member", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_id: int = Field(foreign_key="body.id")
+    member_id: int = Field(foreign_key="member.id")
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    start: datetime = Field(sa_column=_utc())
+    end: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # False while an `end` lies ahead: the timer audits the term's end once, then sets it.
+    end_recorded: bool = Field(default=False)
+
+
+class Delivery(SQLModel, table=True):
+    """A platform delivery already handled (interaction id, Slack event id): one effect each."""
+
+    __tablename__ = "delivery"
+
+    key: str = Field(sa_column=Column(String(200), primary_key=True))
+    created_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class BotState(SQLModel, table=True):
+    """Small facts the bot keeps about itself, such as the hash of synced commands."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(sa_column=Column(String(100), primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_utc())

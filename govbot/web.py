@@ -1,0 +1,55 @@
+"""The aiohttp web app: health now; the Slack endpoint and metrics mount here too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+
+from govbot.config import Settings
+from govbot.storage.db import Store
+
+log = logging.getLogger(__name__)
+
+
+class WebApp:
+    """Serve govbot's HTTP endpoints on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (0: a free port)."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.app = web.Application()
+        self.app.router.add_get("/healthz", self.healthz)
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """Answer 200 when the database answers, 503 otherwise."""
+        try:
+            await asyncio.to_thread(self._ping)
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+        return web.json_response({"status": "ok", "database": self.store.dialect})
+
+    def _ping(self) -> None:
+        with self.store.reading() as conn:
+            conn.execute(text("SELECT 1"))
+
+    async def start(self) -> None:
+        """Start listening."""
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.web_host, self.settings.web_port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.web_port
+        log.info("web app on %s:%s", self.settings.web_host, self.port)
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
