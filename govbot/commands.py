@@ -232,7 +232,7 @@ _KEY = re.compile(r"^([a-z][a-z0-9_]*):(.*)$", re.DOTALL)
 class UsageError(Exception):
     """The text does not fit the grammar or the command; carries the message key."""
 
-    def __init__(self, key: str, command: Command | None = None, **params: Any) -> None:
+    def __init__(self, key: str, command: Command | None = None, /, **params: Any) -> None:
         super().__init__(key)
         self.key = key
         self.command = command

@@ -47,7 +47,7 @@ class ChannelRef:
 class Refusal(Exception):
     """A command refused for a reason the caller can fix; nothing is written."""
 
-    def __init__(self, key: str, *, field: str | None = None, **params: Any) -> None:
+    def __init__(self, key: str, /, *, field: str | None = None, **params: Any) -> None:
         super().__init__(key)
         self.key = key
         self.field = field

@@ -246,6 +246,7 @@ def _seat(
     since: datetime,
     actor: str | None = None,
 ) -> Membership:
+    assert body.id is not None and member.id is not None
     seat = Membership(body_id=body.id, member_id=member.id, role=role.value, start=since, end=until)
     ctx.session.add(seat)
     ctx.session.flush()

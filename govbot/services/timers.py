@@ -79,7 +79,7 @@ def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
                 actor=audit.SYSTEM,
                 action="membership.term_ended",
                 subject_kind="membership",
-                subject_id=membership_id,
+                subject_id=str(membership_id),
                 data={"end": seat.end},
                 at=now,
             )
@@ -138,7 +138,7 @@ def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
                     actor=audit.SYSTEM,
                     action="body.chair_rotated",
                     subject_kind="body",
-                    subject_id=body_id or 0,
+                    subject_id=body.id or 0,
                     data={"chair": successor.id},
                     at=now,
                 )

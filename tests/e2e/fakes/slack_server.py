@@ -10,7 +10,8 @@ Typical use::
     async with FakeSlack() as fake:
         client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
         bolt = AsyncApp(client=client, signing_secret=SECRET)
-        async with running_web_app(endpoint_for(bolt)) as base_url:
+        # web_app: an aiohttp Application routing POST /slack/events to bolt.async_dispatch
+        async with running_web_app(web_app) as base_url:
             async with SignedRequestClient(f"{base_url}/slack/events", SECRET) as slack:
                 payload = fake.payloads.slash_command("help")
                 reply = await slack.send_slash_command(payload)
@@ -455,7 +456,9 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- queries
 
-    def calls_to(self, method: str, predicate: Callable[[ApiCall], bool] | None = None) -> list[ApiCall]:
+    def calls_to(
+        self, method: str, predicate: Callable[[ApiCall], bool] | None = None
+    ) -> list[ApiCall]:
         """Return the recorded calls of one method, optionally filtered."""
         return [c for c in self.calls if c.method == method and (predicate is None or predicate(c))]
 
@@ -464,7 +467,7 @@ class FakeSlack:
         method: str,
         predicate: Callable[[ApiCall], bool] | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline per wait reads best in tests
         since: int = 0,
     ) -> ApiCall:
         """Wait until a call of ``method`` (at index >= ``since``) matches; return it."""
@@ -476,8 +479,10 @@ class FakeSlack:
             return None
 
         def describe() -> str:
-            seen = [f"{c.method} -> {c.status} {c.response.get('error', '')}".strip()
-                    for c in self.calls]
+            seen = [
+                f"{c.method} -> {c.status} {c.response.get('error', '')}".strip()
+                for c in self.calls
+            ]
             return f"no matching {method} call within {timeout}s; calls seen: {seen}"
 
         return await self._wait(find, timeout, describe)
@@ -487,7 +492,7 @@ class FakeSlack:
         response_url: str | None = None,
         predicate: Callable[[ResponseUrlPost], bool] | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> ResponseUrlPost:
         """Wait until the app posts to ``response_url`` (any one if None); return the post."""
 
@@ -505,8 +510,12 @@ class FakeSlack:
 
         return await self._wait(find, timeout, describe)
 
-    async def _wait(self, find: Callable[[], _T | None], timeout: float,
-                    describe: Callable[[], str]) -> _T:
+    async def _wait(
+        self,
+        find: Callable[[], _T | None],
+        timeout: float,  # noqa: ASYNC109
+        describe: Callable[[], str],
+    ) -> _T:
         changed = self._condition()
 
         async def until_found() -> _T:
@@ -551,8 +560,10 @@ class FakeSlack:
                     body_json = decoded
                 else:
                     posted = await request.post()
-                    form = {k: v if isinstance(v, str) else f"<file {getattr(v, 'filename', '')}>"
-                            for k, v in posted.items()}
+                    form = {
+                        k: v if isinstance(v, str) else f"<file {getattr(v, 'filename', '')}>"
+                        for k, v in posted.items()
+                    }
             args: JsonDict = {**query, **form, **(body_json or {})}
             headers = {k.lower(): v for k, v in request.headers.items()}
             limited = self._take(self._rate_limits, method)
@@ -681,8 +692,13 @@ class FakeSlack:
             if key in update:
                 message[key] = update[key]
         message["edited"] = {"user": inst.bot_user_id, "ts": self.next_ts()}
-        return {"ok": True, "channel": channel, "ts": ts, "text": message.get("text", ""),
-                "message": dict(message)}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "text": message.get("text", ""),
+            "message": dict(message),
+        }
 
     def _new_message(self, inst: FakeInstallation, args: JsonDict, channel: str) -> JsonDict:
         text = _as_str(args.get("text"))
@@ -740,8 +756,9 @@ class FakeSlack:
         if view_id:
             current = self.views.get(view_id)
         elif external_id:
-            current = next((v for v in self.views.values() if v["external_id"] == external_id),
-                           None)
+            current = next(
+                (v for v in self.views.values() if v["external_id"] == external_id), None
+            )
         if current is None:
             raise SlackApiFailure("not_found")
         expected_hash = _as_str(args.get("hash"))
@@ -819,12 +836,14 @@ class FakeSlack:
         if not token:
             raise SlackApiFailure("not_authed")
         if token != self.app_token:
-            raise SlackApiFailure("not_allowed_token_type" if token.startswith("xox")
-                                  else "invalid_auth")
+            raise SlackApiFailure(
+                "not_allowed_token_type" if token.startswith("xox") else "invalid_auth"
+            )
         ticket = uuid.uuid4().hex
         self._socket_tickets.add(ticket)
         ws_base = self.base_url.replace("http://", "ws://", 1)
-        return {"ok": True, "url": f"{ws_base}/socket?{urlencode({'ticket': ticket, 'app_id': self.app_id})}"}
+        query = urlencode({"ticket": ticket, "app_id": self.app_id})
+        return {"ok": True, "url": f"{ws_base}/socket?{query}"}
 
     def _oauth_v2_access(self, args: JsonDict, headers: Mapping[str, str]) -> JsonDict:
         client_id, client_secret = _basic_auth(headers.get("authorization"))
@@ -940,7 +959,12 @@ class FakeSlack:
         """Return how many Socket Mode connections are open now."""
         return sum(1 for s in self._sockets if not s.ws.closed)
 
-    async def wait_for_socket_connection(self, count: int = 1, *, timeout: float = 5.0) -> None:
+    async def wait_for_socket_connection(
+        self,
+        count: int = 1,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
         """Wait until ``count`` connections were accepted in total and one is open."""
 
         def find() -> bool | None:
@@ -948,8 +972,10 @@ class FakeSlack:
             return True if ready else None
 
         def describe() -> str:
-            return (f"expected {count} Socket Mode connection(s) within {timeout}s; "
-                    f"accepted {self.socket_connection_count}, open {self.open_socket_count}")
+            return (
+                f"expected {count} Socket Mode connection(s) within {timeout}s; "
+                f"accepted {self.socket_connection_count}, open {self.open_socket_count}"
+            )
 
         await self._wait(find, timeout, describe)
 
@@ -1006,15 +1032,22 @@ class FakeSlack:
             {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
         )
 
-    async def wait_for_ack(self, envelope_id: str, *, timeout: float = 5.0) -> SocketAck:
+    async def wait_for_ack(
+        self,
+        envelope_id: str,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> SocketAck:
         """Wait until the client acknowledges an envelope; return the ack."""
 
         def find() -> SocketAck | None:
             return next((a for a in self.acks if a.envelope_id == envelope_id), None)
 
         def describe() -> str:
-            return (f"no ack for envelope {envelope_id} within {timeout}s; "
-                    f"acks: {[a.envelope_id for a in self.acks]}")
+            return (
+                f"no ack for envelope {envelope_id} within {timeout}s; "
+                f"acks: {[a.envelope_id for a in self.acks]}"
+            )
 
         return await self._wait(find, timeout, describe)
 
@@ -1108,19 +1141,29 @@ class PayloadFactory:
         payload["channel"] = {"id": channel, "name": DEFAULT_CHANNEL_NAME}
         payload["response_url"] = response_url or self._fake.new_response_url()
         if message is not None:
-            payload["container"] = {"type": "message", "message_ts": message["ts"],
-                                    "channel_id": channel, "is_ephemeral": False}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel,
+                "is_ephemeral": False,
+            }
             payload["message"] = {k: v for k, v in message.items() if k != "channel"}
         else:
-            payload["container"] = {"type": "message", "message_ts": self._fake.next_ts(),
-                                    "channel_id": channel, "is_ephemeral": True}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": self._fake.next_ts(),
+                "channel_id": channel,
+                "is_ephemeral": True,
+            }
         return payload
 
     @staticmethod
     def text_inputs(values: Mapping[str, str]) -> JsonDict:
         """Build view state values for plain-text inputs whose block_id equals action_id."""
-        return {key: {key: {"type": "plain_text_input", "value": value}}
-                for key, value in values.items()}
+        return {
+            key: {key: {"type": "plain_text_input", "value": value}}
+            for key, value in values.items()
+        }
 
     def view_submission(
         self,
@@ -1133,16 +1176,20 @@ class PayloadFactory:
         trigger_id: str | None = None,
     ) -> JsonDict:
         """Build a view_submission payload for a stored ``view`` (or a new modal)."""
-        submitted: JsonDict = dict(view) if view is not None else {
-            "id": self._fake.unique_id("V"),
-            "team_id": self._fake.team_id,
-            "type": "modal",
-            "blocks": [],
-            "title": {"type": "plain_text", "text": "Modal"},
-            "callback_id": "",
-            "private_metadata": "",
-            "app_id": self._fake.app_id,
-        }
+        submitted: JsonDict = (
+            dict(view)
+            if view is not None
+            else {
+                "id": self._fake.unique_id("V"),
+                "team_id": self._fake.team_id,
+                "type": "modal",
+                "blocks": [],
+                "title": {"type": "plain_text", "text": "Modal"},
+                "callback_id": "",
+                "private_metadata": "",
+                "app_id": self._fake.app_id,
+            }
+        )
         if callback_id is not None:
             submitted["callback_id"] = callback_id
         if private_metadata is not None:
@@ -1175,8 +1222,12 @@ class PayloadFactory:
     ) -> JsonDict:
         """Build a message shortcut (message_action) payload on ``message`` or a new one."""
         if message is None:
-            message = {"type": "message", "user": author_id, "ts": self._fake.next_ts(),
-                       "text": message_text}
+            message = {
+                "type": "message",
+                "user": author_id,
+                "ts": self._fake.next_ts(),
+                "text": message_text,
+            }
         channel = str(message.get("channel", channel_id))
         return {
             "type": "message_action",
@@ -1208,9 +1259,7 @@ class PayloadFactory:
             "trigger_id": self._fake.issue_trigger_id(),
         }
 
-    def event_callback(
-        self, event: Mapping[str, Any], *, event_id: str | None = None
-    ) -> JsonDict:
+    def event_callback(self, event: Mapping[str, Any], *, event_id: str | None = None) -> JsonDict:
         """Wrap an event in an Events API ``event_callback`` body."""
         return {
             "token": self._fake.verification_token,
@@ -1317,8 +1366,9 @@ class SignedRequestClient:
         self, payload: Mapping[str, str], *, signing: SigningMode = "valid"
     ) -> AppReply:
         """Send a slash command (form-encoded fields)."""
-        return await self.post(urlencode(dict(payload)), "application/x-www-form-urlencoded",
-                               signing=signing)
+        return await self.post(
+            urlencode(dict(payload)), "application/x-www-form-urlencoded", signing=signing
+        )
 
     async def send_interaction(
         self, payload: Mapping[str, Any], *, signing: SigningMode = "valid"
@@ -1341,8 +1391,9 @@ class SignedRequestClient:
             headers["X-Slack-Retry-Num"] = str(retry_num)
         if retry_reason is not None:
             headers["X-Slack-Retry-Reason"] = retry_reason
-        return await self.post(json.dumps(body), "application/json", headers=headers,
-                               signing=signing)
+        return await self.post(
+            json.dumps(body), "application/json", headers=headers, signing=signing
+        )
 
     async def send_url_verification(
         self, challenge: str, *, signing: SigningMode = "valid"

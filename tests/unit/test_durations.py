@@ -1,0 +1,51 @@
+"""Durations and times as members type them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from govbot.domain.durations import Duration, add_months, parse_duration, parse_time
+
+NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90m", datetime(2026, 1, 31, 13, 30, tzinfo=UTC)),
+        ("36h", datetime(2026, 2, 2, 0, 0, tzinfo=UTC)),
+        ("7d", datetime(2026, 2, 7, 12, 0, tzinfo=UTC)),
+        ("2w", datetime(2026, 2, 14, 12, 0, tzinfo=UTC)),
+        ("1mo", datetime(2026, 2, 28, 12, 0, tzinfo=UTC)),
+        ("6mo", datetime(2026, 7, 31, 12, 0, tzinfo=UTC)),
+        ("1y", datetime(2027, 1, 31, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_each_duration_unit_moves_the_clock_as_a_person_expects(
+    text: str, expected: datetime
+) -> None:
+    duration = parse_duration(text)
+    assert duration is not None
+    assert duration.after(NOW) == expected
+
+
+def test_a_month_after_january_31st_of_a_leap_year_is_february_29th() -> None:
+    assert add_months(datetime(2028, 1, 31, tzinfo=UTC), 1) == datetime(2028, 2, 29, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["", "7", "d7", "0d", "3x", "-1d", "1.5h", "7 d"])
+def test_things_that_are_not_durations_are_refused(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+def test_times_need_a_zone() -> None:
+    assert parse_time("2026-12-01T17:00Z", NOW) == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    assert parse_time("2026-12-01T17:00+08:00", NOW) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert parse_time("2026-12-01T17:00", NOW) is None
+    assert parse_time("soon", NOW) is None
+
+
+def test_a_duration_is_a_time_from_now() -> None:
+    assert parse_time("2w", NOW) == Duration(2, "w").after(NOW)

@@ -1,0 +1,151 @@
+"""The /gov text grammar of COMMANDS.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from govbot.commands import COMMANDS, UsageError, parse, tokenize
+from govbot.domain.durations import Duration
+from govbot.services.base import ChannelRef, MemberRef
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def test_positionals_come_first_then_keys_in_any_order() -> None:
+    inv = parse("/gov body add committee @wei until:1y role:chair", NOW, "console")
+    assert inv.command.name == "body add"
+    assert inv.args.values["body"] == "committee"
+    assert inv.args.values["member"] == MemberRef("wei", "wei")
+    assert inv.args.values["role"] == "chair"
+    assert inv.args.values["until"] == datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def test_a_value_is_split_from_its_key_at_the_first_colon_only() -> None:
+    inv = parse("/gov body add tsc @a until:2026-12-01T17:00Z", NOW, "console")
+    assert inv.args.values["until"] == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+
+
+def test_quoted_values_keep_spaces_and_escaped_quotes() -> None:
+    assert tokenize('title:"A \\"big\\" idea" x') == ['title:A "big" idea', "x"]
+    inv = parse(
+        '/gov body create name:wg kind:custom title:"Working group on docs"', NOW, "console"
+    )
+    assert inv.args.values["title"] == "Working group on docs"
+
+
+def test_full_width_punctuation_reads_as_ascii() -> None:
+    inv = parse("/gov body create name：wg kind：custom title：“二 组”", NOW, "console")
+    assert inv.args.values["name"] == "wg"
+    assert inv.args.values["title"] == "二 组"
+
+
+def test_gov_prefix_is_optional_and_words_are_case_insensitive() -> None:
+    assert parse("BODY List", NOW, "console").command.name == "body list"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("/gov body add tsc", "error.missing_value"),
+        ("/gov body add tsc @a colour:red", "error.unknown_key"),
+        ("/gov body add tsc @a role:king", "error.bad_value"),
+        ("/gov body add tsc @a role:chair role:member", "error.repeated_key"),
+        ("/gov body add tsc @a extra", "error.extra_value"),
+        ("/gov body add tsc @a until:yesterday", "error.bad_value"),
+        ("/gov body add tsc wei", "error.bad_value"),
+        ("/gov body term tsc length:3x", "error.bad_value"),
+        ("/gov body frobnicate", "error.unknown_command"),
+        ('/gov body create name:"x', "error.unclosed_quote"),
+        ("/gov setup set timezone:Mars/Olympus", "error.bad_value"),
+        ("/gov setup set level1_days:-3", "error.bad_value"),
+        ("/gov audit export", "error.missing_value"),
+    ],
+)
+def test_bad_input_is_a_usage_error_naming_the_problem(text: str, key: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(text, NOW, "console")
+    assert caught.value.key == key
+
+
+def test_an_unknown_command_points_at_the_nearest_one() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse("/gov body ad tsc", NOW, "console")
+    assert caught.value.command is not None
+    assert caught.value.command.name == "body add"
+
+
+@pytest.mark.parametrize(
+    ("platform", "text", "expected"),
+    [
+        ("discord", "<@123>", MemberRef("123")),
+        ("discord", "<@!123>", MemberRef("123")),
+        ("slack", "<@U0ABC|wei>", MemberRef("U0ABC", "wei")),
+        ("slack", "<@W0ABC>", MemberRef("W0ABC")),
+        ("console", "@wei", MemberRef("wei", "wei")),
+    ],
+)
+def test_members_are_read_in_each_platforms_mention_form(
+    platform: str, text: str, expected: MemberRef
+) -> None:
+    assert parse(f"/gov body remove tsc {text}", NOW, platform).args.values["member"] == expected
+
+
+def test_a_bare_name_is_not_a_member_on_chat_platforms() -> None:
+    with pytest.raises(UsageError):
+        parse("/gov body remove tsc @wei", NOW, "slack")
+
+
+@pytest.mark.parametrize(
+    ("platform", "text", "expected"),
+    [("discord", "<#42>", "42"), ("slack", "<#C01|gov>", "C01"), ("console", "#gov", "gov")],
+)
+def test_channels_are_read_in_each_platforms_form(platform: str, text: str, expected: str) -> None:
+    args = parse(f"/gov setup set announce:{text}", NOW, platform).args
+    assert args.values["announce"] == ChannelRef(expected)
+
+
+def test_durations_cover_minutes_to_calendar_years() -> None:
+    inv = parse("/gov body term quality length:6mo", NOW, "console")
+    assert inv.args.values["length"] == Duration(6, "mo")
+
+
+def test_help_takes_an_optional_group() -> None:
+    assert parse("/gov help body", NOW, "console").args.values["group"] == "body"
+    assert parse("/gov help", NOW, "console").command.name == "help"
+    assert parse("", NOW, "console").command.name == "help"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_the_parser_never_fails_with_anything_but_a_usage_error(text: str) -> None:
+    try:
+        parse("/gov body add " + text, NOW, "console")
+    except UsageError:
+        pass
+
+
+@given(st.lists(st.text(alphabet='abc xyz:"', min_size=1, max_size=12), min_size=1, max_size=5))
+def test_quoting_any_value_gives_it_back_whole(values: list[str]) -> None:
+    quoted = " ".join('"' + v.replace('"', '\\"') + '"' for v in values)
+    assert tokenize(quoted) == values
+
+
+def test_usage_lines_match_the_command_surface_contract() -> None:
+    usage = {c.name: c.usage() for c in COMMANDS}
+    assert usage["help"] == "/gov help [group]"
+    assert usage["setup init"] == "/gov setup init [language:en|zh-CN] [timezone:Area/City]"
+    assert usage["body create"] == (
+        "/gov body create name:<slug> kind:custom [title:<text>] [open:yes|no]"
+    )
+    assert usage["body add"] == ("/gov body add <body> <member> [role:member|chair] [until:<time>]")
+    assert usage["body show"] == "/gov body show <body> [history:yes]"
+    assert usage["body term"] == "/gov body term <body> length:<duration>"
+    assert usage["audit export"] == "/gov audit export format:json|csv"
+    assert usage["setup set"] == (
+        "/gov setup set [announce:<channel>] [moderation:<channel>] [disputes:<channel>] "
+        "[language:en|zh-CN] [timezone:Area/City] [level1_days:<n>] [level2_days:<n>] "
+        "[public_dispute_counts:yes|no] [leaderboard:yes|no]"
+    )
