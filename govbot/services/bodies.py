@@ -7,7 +7,14 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from govbot.domain.bodies import BodyKind, Role, Seat, is_valid_slug, next_rotating_chair
+from govbot.domain.bodies import (
+    BodyKind,
+    Role,
+    Seat,
+    is_valid_slug,
+    next_rotating_chair,
+    term_is_active,
+)
 from govbot.domain.durations import Duration, parse_duration
 from govbot.replies import Button, Reply, Visibility
 from govbot.services.base import Args, Context, Refusal, mention
@@ -347,3 +354,28 @@ def _seat_line(ctx: Context, seat: Membership, member: Member) -> str:
     return ctx.t(
         "body.seat_line_until", member=mention(member), role=role, until=ctx.when(seat.end)
     )
+
+
+def member_overview(ctx: Context, args: Args) -> list[Reply]:
+    """Summarise the caller's current seats and terms (for a home tab or a DM)."""
+    rows = ctx.session.exec(
+        select(Membership, Body)
+        .join(Body, col(Body.id) == col(Membership.body_id))
+        .where(Membership.member_id == ctx.actor.id, col(Membership.start) <= ctx.now)
+        .order_by(col(Body.slug))
+    ).all()
+    seats = [(seat, body) for seat, body in rows if term_is_active(seat.start, seat.end, ctx.now)]
+    if not seats:
+        return [ctx.private("body.overview_none")]
+    lines = [ctx.t("body.overview_head")]
+    for seat, body in seats:
+        role = ctx.t(f"role.{seat.role}")
+        if seat.end is None:
+            lines.append(ctx.t("body.overview_line", body=body.slug, role=role))
+        else:
+            lines.append(
+                ctx.t(
+                    "body.overview_line_until", body=body.slug, role=role, until=ctx.when(seat.end)
+                )
+            )
+    return [Reply("\n".join(lines), Visibility.PRIVATE)]

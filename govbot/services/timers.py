@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from govbot.replies import CommunityRef, Notice, Reply, Visibility
@@ -187,3 +187,17 @@ def _notice(community: Community, reply: Reply) -> Notice:
     return Notice(
         CommunityRef(community.platform, community.external_id), address(reply, community, None)
     )
+
+
+def pending_count(store: Store) -> int:
+    """Count the pieces of work waiting for their time (ended terms, chair rotations)."""
+    with store.unit_of_work() as session:
+        terms = session.exec(
+            select(func.count())
+            .select_from(Membership)
+            .where(col(Membership.end).is_not(None), col(Membership.end_recorded).is_(False))
+        ).one()
+        rotations = session.exec(
+            select(func.count()).select_from(Body).where(col(Body.chair_rotates_at).is_not(None))
+        ).one()
+    return int(terms) + int(rotations)
