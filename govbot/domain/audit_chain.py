@@ -39,6 +39,11 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def _sha256_json(plain: dict[str, str | int]) -> str:
+    encoded = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class ChainEntry:
     """The hashed fields of one audit entry, in the order a verifier reads them."""
@@ -54,7 +59,8 @@ class ChainEntry:
 
     def entry_hash(self) -> str:
         """Return the SHA-256 of this entry's canonical JSON, chaining it to `prev_hash`."""
-        return digest(
+        # Every field is already a plain string or int: skip `_plain`'s walk (verify speed).
+        return _sha256_json(
             {
                 "seq": self.seq,
                 "at": self.at,

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
-from sqlmodel import select as orm_select
 
 from govbot.domain.audit_chain import (
     GENESIS_HASH,
@@ -66,45 +65,56 @@ def append(
     subject_id: str | int,
     data: dict[str, Any],
     at: datetime,
-) -> AuditEntry:
+) -> ChainEntry:
     """Append one entry in the caller's transaction, holding the head row's lock."""
-    head = session.exec(
-        orm_select(AuditHead).where(AuditHead.community_id == community_id).with_for_update()
+    # Core statements rather than ORM objects: every command pays for this.
+    head_seq, head_hash = session.execute(
+        select(_HEAD.c.seq, _HEAD.c.hash)
+        .where(_HEAD.c.community_id == community_id)
+        .with_for_update()
     ).one()
-    chain = ChainEntry(
-        seq=head.seq + 1,
+    entry = ChainEntry(
+        seq=head_seq + 1,
         at=rfc3339(at),
         actor=actor,
         action=action,
         subject_kind=subject_kind,
         subject_id=str(subject_id),
         data_digest=digest(data),
-        prev_hash=head.hash,
+        prev_hash=head_hash,
     )
-    entry = AuditEntry(
-        community_id=community_id,
-        seq=chain.seq,
-        at=at,
-        actor=chain.actor,
-        action=action,
-        subject_kind=subject_kind,
-        subject_id=chain.subject_id,
-        data_digest=chain.data_digest,
-        prev_hash=chain.prev_hash,
-        hash=chain.entry_hash(),
+    entry_hash = entry.entry_hash()
+    session.execute(
+        _ENTRY.insert().values(
+            community_id=community_id,
+            seq=entry.seq,
+            at=at,
+            actor=actor,
+            action=action,
+            subject_kind=subject_kind,
+            subject_id=entry.subject_id,
+            data_digest=entry.data_digest,
+            prev_hash=head_hash,
+            hash=entry_hash,
+        )
     )
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(entry)
-    session.add(head)
-    session.flush()
+    session.execute(
+        update(_HEAD)
+        .where(_HEAD.c.community_id == community_id)
+        .values(seq=entry.seq, hash=entry_hash)
+    )
     return entry
 
 
 def _stream(conn: Connection, community_id: int) -> Iterator[tuple[ChainEntry, str]]:
+    sqlite = conn.dialect.name == "sqlite"
+    # On SQLite, read the stored text of `at` (always `YYYY-MM-DD HH:MM:SS.ffffff`, UTC) and
+    # reshape it, instead of parsing a datetime only to format it again: verify's hot loop.
+    at_column = type_coerce(_ENTRY.c.at, String) if sqlite else _ENTRY.c.at
     query = (
         select(
             _ENTRY.c.seq,
-            _ENTRY.c.at,
+            at_column,
             _ENTRY.c.actor,
             _ENTRY.c.action,
             _ENTRY.c.subject_kind,
@@ -118,10 +128,8 @@ def _stream(conn: Connection, community_id: int) -> Iterator[tuple[ChainEntry, s
     )
     result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
     for seq, at, actor, action, kind, subject, data_digest, prev_hash, stored in result:
-        yield (
-            ChainEntry(seq, rfc3339(at), actor, action, kind, subject, data_digest, prev_hash),
-            stored,
-        )
+        stamp = f"{at[:10]}T{at[11:]}Z" if sqlite else rfc3339(at)
+        yield ChainEntry(seq, stamp, actor, action, kind, subject, data_digest, prev_hash), stored
 
 
 def verify(conn: Connection, community_id: int) -> ChainReport:
