@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import sys
 import tempfile
 import time
 import uuid
@@ -27,14 +26,12 @@ import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from govbot.bootstrap import open_store  # noqa: E402
-from govbot.commands import run_text  # noqa: E402
-from govbot.domain.audit_chain import GENESIS_HASH, ChainEntry, digest, rfc3339  # noqa: E402
-from govbot.services.base import Caller  # noqa: E402
-from govbot.storage import audit  # noqa: E402
-from govbot.storage.db import Store  # noqa: E402
+from govbot.bootstrap import open_store
+from govbot.commands import run_text
+from govbot.domain.audit_chain import GENESIS_HASH, ChainEntry, digest, rfc3339
+from govbot.services.base import Caller
+from govbot.storage import audit
+from govbot.storage.db import Store
 
 POSTGRES = os.environ.get(
     "GOVBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
