@@ -1,4 +1,4 @@
-"""The aiohttp web app: health now; the Slack endpoint and metrics mount here too."""
+"""The aiohttp web app: health, metrics, and the endpoints front ends mount (Slack)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
+from govbot import metrics
 from govbot.config import Settings
+from govbot.services.timers import pending_count
 from govbot.storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ class WebApp:
         self.store = store
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.healthz)
+        self.app.router.add_get("/metrics", self.metrics)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -33,6 +36,18 @@ class WebApp:
             log.warning("health check failed: %s", exc)
             return web.json_response({"status": "unavailable", "database": "down"}, status=503)
         return web.json_response({"status": "ok", "database": self.store.dialect})
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """Serve the command counters, latency and pending timers in Prometheus text format."""
+        gauges: dict[str, tuple[str, float]] = {}
+        try:
+            pending = await asyncio.to_thread(pending_count, self.store)
+            gauges["govbot_pending_timers"] = ("Work waiting for its time to come.", pending)
+        except Exception as exc:
+            # A scrape should still show the counters while the database is away.
+            log.warning("metrics: cannot count pending timers: %s", exc)
+        body = metrics.REGISTRY.render(gauges)
+        return web.Response(body=body.encode(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
     def _ping(self) -> None:
         with self.store.reading() as conn:

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
-from govbot.domain.bodies import term_is_active
 from govbot.domain.durations import Duration
 from govbot.i18n import translate
 from govbot.replies import Reply, Visibility
@@ -160,14 +159,11 @@ class Context:
         query = select(Membership).where(
             Membership.body_id == body.id,
             col(Membership.start) <= self.now,
+            or_(col(Membership.end).is_(None), col(Membership.end) > self.now),
         )
         if member is not None:
             query = query.where(Membership.member_id == member.id)
-        return [
-            m
-            for m in self.session.exec(query.order_by(col(Membership.start), col(Membership.id)))
-            if term_is_active(m.start, m.end, self.now)
-        ]
+        return list(self.session.exec(query.order_by(col(Membership.start), col(Membership.id))))
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""

@@ -132,3 +132,51 @@ class BotState(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(100), primary_key=True))
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_column=_utc())
+
+
+class SlackInstallation(SQLModel, table=True):
+    """The Slack app as installed in one workspace or org by one installer (OAuth mode).
+
+    Empty strings, not NULLs, stand for an absent enterprise or team id, so that the
+    unique key holds on every database. Tokens stay out of repr, and so out of logs.
+    """
+
+    __tablename__ = "slack_installation"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: str = Field(default="", sa_column=Column(String(64), nullable=False))
+    team_id: str = Field(default="", sa_column=Column(String(64), nullable=False))
+    user_id: str = Field(sa_column=Column(String(64), nullable=False))
+    app_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    enterprise_name: str | None = Field(default=None, sa_column=Column(String(200)))
+    enterprise_url: str | None = Field(default=None, sa_column=Column(String(300)))
+    team_name: str | None = Field(default=None, sa_column=Column(String(200)))
+    is_enterprise_install: bool = Field(default=False)
+    token_type: str | None = Field(default=None, sa_column=Column(String(16)))
+    bot_token: str | None = Field(default=None, sa_column=Column(Text), repr=False)
+    bot_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    bot_user_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    bot_scopes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    bot_refresh_token: str | None = Field(default=None, sa_column=Column(Text), repr=False)
+    bot_token_expires_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    user_token: str | None = Field(default=None, sa_column=Column(Text), repr=False)
+    user_scopes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    user_refresh_token: str | None = Field(default=None, sa_column=Column(Text), repr=False)
+    user_token_expires_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    incoming_webhook_url: str | None = Field(default=None, sa_column=Column(Text), repr=False)
+    incoming_webhook_channel: str | None = Field(default=None, sa_column=Column(String(100)))
+    incoming_webhook_channel_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    incoming_webhook_configuration_url: str | None = Field(
+        default=None, sa_column=Column(Text), repr=False
+    )
+    installed_at: datetime = Field(sa_column=_utc())
+
+
+class SlackOAuthState(SQLModel, table=True):
+    """A state value handed to an installer's browser; valid once, for a few minutes."""
+
+    __tablename__ = "slack_oauth_state"
+
+    state: str = Field(sa_column=Column(String(64), primary_key=True))
+    created_at: datetime = Field(sa_column=_utc(index=True))
