@@ -229,6 +229,16 @@ def rotate_chair(ctx: Context, body: Body) -> Member | None:
     return member
 
 
+def pass_rotating_chair(ctx: Context, body: Body) -> list[Reply]:
+    """Rotate a body's chair now, record it, and announce the new chair (if it changed)."""
+    successor = rotate_chair(ctx, body)
+    if successor is None:
+        return []
+    ctx.audit("body.chair_rotated", "body", body.id or 0, {"chair": successor.id}, actor="system")
+    text = ctx.t("body.chair_rotated", body=body.slug, member=mention(successor))
+    return [Reply(text, Visibility.PUBLIC)]
+
+
 def _require_body_manager(ctx: Context, body: Body) -> None:
     if ctx.is_manager():
         return
@@ -295,14 +305,7 @@ def _unseat(ctx: Context, body: Body, member: Member, key: str) -> list[Reply]:
         _end(ctx, seat)
     replies = [Reply(ctx.t(key, member=mention(member), body=body.slug), Visibility.PUBLIC)]
     if was_chair and body.rotating_chair:
-        successor = rotate_chair(ctx, body)
-        if successor is not None:
-            replies.append(
-                Reply(
-                    ctx.t("body.chair_rotated", body=body.slug, member=mention(successor)),
-                    Visibility.PUBLIC,
-                )
-            )
+        replies += pass_rotating_chair(ctx, body)
     return replies
 
 

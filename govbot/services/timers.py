@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from govbot.domain.bodies import Role
 from govbot.replies import CommunityRef, Notice, Reply, Visibility
 from govbot.services.base import Caller, Context, mention
-from govbot.services.bodies import rotate_chair
+from govbot.services.bodies import pass_rotating_chair
 from govbot.services.runner import address
 from govbot.storage import audit
 from govbot.storage.db import Store
@@ -49,7 +50,6 @@ def next_due(store: Store) -> datetime | None:
 
 
 def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
-    notices: list[Notice] = []
     with store.unit_of_work() as session:
         due = session.exec(
             select(Membership.id)
@@ -57,6 +57,7 @@ def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
             .order_by(col(Membership.end))
             .limit(BATCH)
         ).all()
+    notices: list[Notice] = []
     for membership_id in due:
         with store.unit_of_work() as session:
             claimed = session.execute(
@@ -71,55 +72,31 @@ def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
             body = session.get(Body, seat.body_id)
             member = session.get(Member, seat.member_id)
             assert body is not None and member is not None
-            community = session.get(Community, body.community_id)
-            assert community is not None and community.id is not None
-            audit.append(
-                session,
-                community.id,
+            ctx = _system_context(session, body.community_id, now)
+            ctx.audit(
+                "membership.term_ended",
+                "membership",
+                seat.id or 0,
+                {"end": seat.end},
                 actor=audit.SYSTEM,
-                action="membership.term_ended",
-                subject_kind="membership",
-                subject_id=str(membership_id),
-                data={"end": seat.end},
-                at=now,
             )
-            ctx = _system_context(session, community, now)
-            notice_text = ctx.t("body.term_ended", body=body.slug, member=mention(member))
-            successor = None
-            if seat.role == "chair" and body.rotating_chair:
-                successor = rotate_chair(ctx, body)
+            text = ctx.t("body.term_ended", body=body.slug, member=mention(member))
+            replies = [Reply(text, Visibility.DM, recipient=member.platform_user_id)]
+            if seat.role == Role.CHAIR.value and body.rotating_chair:
+                replies += pass_rotating_chair(ctx, body)
             session.commit()
-            notices.append(
-                _notice(
-                    community, Reply(notice_text, Visibility.DM, recipient=member.platform_user_id)
-                )
-            )
-            if successor is not None:
-                notices.append(
-                    _notice(
-                        community,
-                        Reply(
-                            ctx.t("body.chair_rotated", body=body.slug, member=mention(successor)),
-                            Visibility.PUBLIC,
-                        ),
-                    )
-                )
+        notices += [_notice(ctx.community, reply) for reply in replies]
     return notices
 
 
 def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
-    notices: list[Notice] = []
     with store.unit_of_work() as session:
         due = session.exec(
             select(Body.id, Body.chair_rotates_at).where(col(Body.chair_rotates_at) <= now)
         ).all()
+    notices: list[Notice] = []
     for body_id, due_at in due:
         with store.unit_of_work() as session:
-            body = session.get(Body, body_id)
-            if body is None or body.chair_rotates_at != due_at:
-                continue
-            community = session.get(Community, body.community_id)
-            assert community is not None
             # Claim: only the worker whose conditional update matched goes on.
             claimed = session.execute(
                 update(Body)
@@ -128,30 +105,13 @@ def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue
+            body = session.get(Body, body_id)
+            assert body is not None
             session.refresh(body)
-            ctx = _system_context(session, community, now)
-            successor = rotate_chair(ctx, body)
-            if successor is not None:
-                audit.append(
-                    session,
-                    ctx.community_id,
-                    actor=audit.SYSTEM,
-                    action="body.chair_rotated",
-                    subject_kind="body",
-                    subject_id=body.id or 0,
-                    data={"chair": successor.id},
-                    at=now,
-                )
-                notices.append(
-                    _notice(
-                        community,
-                        Reply(
-                            ctx.t("body.chair_rotated", body=body.slug, member=mention(successor)),
-                            Visibility.PUBLIC,
-                        ),
-                    )
-                )
+            ctx = _system_context(session, body.community_id, now)
+            replies = pass_rotating_chair(ctx, body)
             session.commit()
+        notices += [_notice(ctx.community, reply) for reply in replies]
     return notices
 
 
@@ -165,20 +125,22 @@ def _forget_old_deliveries(store: Store, now: datetime) -> None:
         session.commit()
 
 
-def _system_context(session: Session, community: Community, now: datetime) -> Context:
+def _system_context(session: Session, community_id: int, now: datetime) -> Context:
     """Build the context timers act in: the actor is `system`, not a member."""
+    community = session.get(Community, community_id)
+    assert community is not None
     actor = Member(
         id=0,
-        community_id=community.id or 0,
-        platform_user_id="system",
-        display_name="system",
+        community_id=community_id,
+        platform_user_id=audit.SYSTEM,
+        display_name=audit.SYSTEM,
         created_at=now,
     )
     caller = Caller(
         platform=community.platform,
         community_id=community.external_id,
-        user_id="system",
-        display_name="system",
+        user_id=audit.SYSTEM,
+        display_name=audit.SYSTEM,
     )
     return Context(session=session, community=community, actor=actor, caller=caller, now=now)
 
