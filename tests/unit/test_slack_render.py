@@ -1,0 +1,98 @@
+"""Slack rendering: escaping, Block Kit limits, forms read back, exports that are too long."""
+
+from __future__ import annotations
+
+from govbot.adapters.slack import render
+from govbot.commands import find
+from govbot.replies import Attachment, Button, Form, FormField, Reply
+
+
+def test_mentions_and_broadcasts_from_users_are_escaped() -> None:
+    text = "hi <!channel> <!here|here> <!everyone> <@U123> <@U123|bob> & <https://x|y>"
+
+    escaped = render.escape(text)
+
+    assert "<" not in escaped and ">" not in escaped
+    assert escaped.startswith("hi &lt;!channel&gt; &lt;!here|here&gt;")
+    assert "&amp;" in escaped
+
+
+def test_channel_links_written_by_services_stay_links() -> None:
+    assert render.escape("see <#C0123> & <#C0123|name>") == "see <#C0123> &amp; &lt;#C0123|name&gt;"
+
+
+def test_a_long_reply_is_cut_at_line_ends_into_sections_slack_accepts() -> None:
+    text = "\n".join(f"line {n} <{n}>" for n in range(1000))
+
+    blocks = render.message(Reply(text), "en")["blocks"]
+
+    assert len(blocks) > 1
+    assert all(len(b["text"]["text"]) <= render.SECTION_LIMIT for b in blocks)
+    joined = "\n".join(b["text"]["text"] for b in blocks)
+    assert joined == render.escape(text)
+
+
+def test_one_very_long_line_is_still_split_to_fit() -> None:
+    blocks = render.message(Reply("&" * 10_000), "en")["blocks"]
+
+    assert all(len(b["text"]["text"]) <= render.SECTION_LIMIT for b in blocks)
+    assert "".join(b["text"]["text"] for b in blocks) == "&amp;" * 10_000
+
+
+def test_buttons_carry_their_command_and_a_slack_style() -> None:
+    reply = Reply(
+        "x", buttons=[Button("Join", "body join quality"), Button("No", "n", "secondary")]
+    )
+
+    actions = render.message(reply, "en")["blocks"][-1]
+
+    assert actions["type"] == "actions"
+    first, second = actions["elements"]
+    assert (first["action_id"], first["value"], first["style"]) == (
+        "gov_button_0",
+        "body join quality",
+        "primary",
+    )
+    assert "style" not in second
+    assert render.BUTTON_PATTERN.match(second["action_id"])
+
+
+def test_an_export_too_long_for_slack_says_where_to_get_it_instead() -> None:
+    content = "x" * (render.EXPORT_LIMIT + 1)
+    reply = Reply("Audit chain exported as csv.", attachment=Attachment("a.csv", content))
+
+    shown = render.message(reply, "en")
+
+    assert "```" not in str(shown["blocks"])
+    assert "govbot audit export" in shown["text"]
+    assert str(len(content)) in shown["text"]
+
+
+def test_a_form_becomes_a_modal_and_its_submission_becomes_text_values() -> None:
+    form = Form(
+        "govbot settings",
+        "setup set",
+        (
+            FormField("announce", "announce", value="C0ANN"),
+            FormField("leaderboard", "leaderboard", value="yes"),
+            FormField("level1_days", "level1_days", value="7", hint="1 to 365"),
+        ),
+        submit="Save",
+    )
+
+    view = render.modal(form, find("setup", "set"), {"command": "setup set"}, "Cancel")
+
+    announce, leaderboard, days = view["blocks"]
+    assert announce["element"]["initial_conversation"] == "C0ANN"
+    assert leaderboard["element"]["initial_option"]["value"] == "yes"
+    assert days["element"]["initial_value"] == "7"
+    assert days["hint"]["text"] == "1 to 365"
+    submitted = render.form_values(
+        {
+            "announce": {"announce": {"selected_conversation": "C0NEW"}},
+            "leaderboard": {"leaderboard": {"selected_option": {"value": "no"}}},
+            "level1_days": {"level1_days": {"value": " 9 "}},
+            "timezone": {"timezone": {"value": None}},
+        }
+    )
+    assert submitted == {"announce": "<#C0NEW>", "leaderboard": "no", "level1_days": "9"}
