@@ -221,7 +221,8 @@ def find(group: str, action: str) -> Command | None:
 # --- the text grammar ----------------------------------------------------------------------
 
 _FULL_WIDTH = str.maketrans({"：": ":", "“": '"', "”": '"', "，": ",", "＂": '"', "\u3000": " "})
-_DISCORD_USER = re.compile(r"^<@!?(\d+)>$")
+# `<@id|name>` is how the Discord front end passes a resolved option's display name along.
+_DISCORD_USER = re.compile(r"^<@!?(\d+)(?:\|(.+))?>$", re.DOTALL)
 _SLACK_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _CONSOLE_USER = re.compile(r"^@([\w.\-]{1,64})$")
 _CHANNEL = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$")
@@ -360,7 +361,7 @@ def parse_member(text: str, platform: str) -> MemberRef | None:
         match = _CONSOLE_USER.match(text)
         return MemberRef(match.group(1), match.group(1)) if match else None
     if match := _DISCORD_USER.match(text):
-        return MemberRef(match.group(1))
+        return MemberRef(match.group(1), match.group(2) or None)
     if match := _SLACK_USER.match(text):
         return MemberRef(match.group(1), match.group(2) or None)
     return None

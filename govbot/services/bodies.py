@@ -18,7 +18,10 @@ from govbot.domain.bodies import (
 from govbot.domain.durations import Duration, parse_duration
 from govbot.replies import Button, Reply, Visibility
 from govbot.services.base import Args, Context, Refusal, mention
-from govbot.storage.models import Body, Member, Membership
+from govbot.storage.db import Store
+from govbot.storage.models import Body, Community, Member, Membership
+
+SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
 
 
 def create_body(ctx: Context, args: Args) -> list[Reply]:
@@ -382,3 +385,19 @@ def member_overview(ctx: Context, args: Args) -> list[Reply]:
                 )
             )
     return [Reply("\n".join(lines), Visibility.PRIVATE)]
+
+
+def body_slugs(
+    store: Store, platform: str, external_id: str, typed: str = ""
+) -> list[tuple[str, str]]:
+    """Suggest a community's bodies as (slug, title) whose slug or title contains `typed`."""
+    wanted = typed.strip().lower()
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(Body.slug, Body.title)
+            .join(Community, col(Community.id) == col(Body.community_id))
+            .where(Community.platform == platform, Community.external_id == external_id)
+            .order_by(col(Body.slug))
+        ).all()
+    found = [(slug, title) for slug, title in rows if wanted in slug or wanted in title.lower()]
+    return found[:SUGGESTIONS]

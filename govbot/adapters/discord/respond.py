@@ -1,0 +1,434 @@
+"""Run commands for Discord interactions and answer them within the three-second deadline.
+
+The service runs in a worker thread at once. If it is done within `ACK_BUDGET`, the answer
+goes out directly, public or ephemeral as the reply is, or as a modal when the reply is a
+form. Otherwise the interaction is deferred (ephemeral "thinking") and filled in when the
+service is done; public replies then go to their channel with a private pointer, and a form
+becomes a button that opens it (a modal cannot follow a defer). Later notices never use an
+interaction token: they go to the channel or by DM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+from discord.app_commands import Choice
+
+from govbot.adapters.discord.commands import LOCALES
+from govbot.adapters.discord.render import Message, notice_text, render
+from govbot.adapters.discord.views import (
+    FORM_ID,
+    FormButton,
+    form_modal,
+    form_pages,
+    submitted_values,
+)
+from govbot.commands import COMMANDS, Command, Kind, run_text, run_values
+from govbot.i18n import DEFAULT_LANGUAGE, translate
+from govbot.replies import Form, FormField, Notice, Reply, Visibility
+from govbot.services import Store, bodies
+from govbot.services.base import Caller
+from govbot.services.runner import community_language
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+# Answer directly when the service is done within this many seconds of the interaction's
+# creation, else defer. Discord allows three; the rest covers the network and a busy loop.
+ACK_BUDGET = 1.5
+
+Clock = Callable[[], datetime]
+Work = Callable[[], list[Reply]]
+Extras = Callable[[list[Reply], str], list[discord.ui.Item[Any]]]
+
+
+def delivery_key(interaction: discord.Interaction) -> str:
+    """Return the idempotency key of an interaction: a redelivery has the same one."""
+    return f"discord:{interaction.id}"
+
+
+def caller_of(interaction: discord.Interaction) -> Caller | None:
+    """Describe who acts in an interaction, or None outside a guild (no community)."""
+    if interaction.guild_id is None:
+        return None
+    user = interaction.user
+    return Caller(
+        platform=PLATFORM,
+        community_id=str(interaction.guild_id),
+        user_id=str(user.id),
+        display_name=user.display_name,
+        is_admin=interaction.permissions.manage_guild,
+        channel=str(interaction.channel_id) if interaction.channel_id else None,
+    )
+
+
+def command_named(name: str) -> Command | None:
+    """Find a table entry by its full name (`setup set`, `help`)."""
+    return next((c for c in COMMANDS if c.name == name), None)
+
+
+class Answer:
+    """The answer to one interaction: direct, deferred then filled in, or a modal."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.deferred = False  # an ephemeral "thinking" message waits to be filled in
+
+    @property
+    def started(self) -> bool:
+        """Say whether Discord has had its first response."""
+        return self.interaction.response.is_done()
+
+    @property
+    def can_answer_publicly(self) -> bool:
+        """Say whether the interaction itself can still carry a public message."""
+        return not self.started
+
+    @property
+    def needs_answer(self) -> bool:
+        """Say whether the caller would otherwise be left without a reply."""
+        return not self.started or self.deferred
+
+    async def defer(self) -> bool:
+        """Acknowledge now with a private "thinking" message; False if Discord refused."""
+        try:
+            await self.interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException as error:
+            log.warning("could not defer interaction %s: %s", self.interaction.id, error)
+            return False
+        self.deferred = True
+        return True
+
+    async def modal(self, modal: discord.ui.Modal) -> bool:
+        """Open a modal if this interaction still can (not after a defer, not from a modal)."""
+        if self.started or self.interaction.type is discord.InteractionType.modal_submit:
+            return False
+        await self.interaction.response.send_modal(modal)
+        return True
+
+    async def private(self, message: Message) -> None:
+        """Show a message to the caller only."""
+        view = message.view()
+        extra: dict[str, Any] = {} if view is None else {"view": view}
+        if not self.started:
+            await self.interaction.response.send_message(
+                embeds=message.embeds, files=message.files(), ephemeral=True, **extra
+            )
+        elif self.deferred:
+            self.deferred = False
+            await self.interaction.edit_original_response(
+                embeds=message.embeds, attachments=message.files(), **extra
+            )
+        else:
+            await self.interaction.followup.send(
+                embeds=message.embeds, files=message.files(), ephemeral=True, **extra
+            )
+
+    async def public(self, message: Message) -> None:
+        """Show a message to the channel as the interaction's own answer."""
+        view = message.view()
+        extra: dict[str, Any] = {} if view is None else {"view": view}
+        if not self.started:
+            await self.interaction.response.send_message(
+                embeds=message.embeds, files=message.files(), **extra
+            )
+        else:
+            await self.interaction.followup.send(
+                embeds=message.embeds, files=message.files(), **extra
+            )
+
+
+class InteractionRunner:
+    """Turn interactions into command runs and their replies into Discord messages."""
+
+    def __init__(self, client: discord.Client, store: Store, clock: Clock) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+
+    # -- entry points ------------------------------------------------------------------------
+
+    async def run_command(
+        self, interaction: discord.Interaction, command: Command, raw: dict[str, str]
+    ) -> None:
+        """Run a slash command from its options."""
+        caller = await self._caller(interaction)
+        if caller is None:
+            return
+        key = delivery_key(interaction)
+        await self._run(
+            interaction,
+            caller,
+            lambda: run_values(self.store, caller, command, raw, self.clock(), delivery_key=key),
+        )
+
+    async def press(self, interaction: discord.Interaction, command: str) -> None:
+        """Run a button's command (text grammar) as the presser."""
+        caller = await self._caller(interaction)
+        if caller is None:
+            return
+        key = delivery_key(interaction)
+        await self._run(
+            interaction,
+            caller,
+            lambda: run_text(self.store, caller, command, self.clock(), delivery_key=key),
+        )
+
+    async def open_form(
+        self, interaction: discord.Interaction, command: str, page: int, pages: int
+    ) -> None:
+        """Ask the service for a command's form again (fresh values) and open one page of it."""
+        found = command_named(command)
+        caller = await self._caller(interaction)
+        if caller is None or found is None:
+            return
+        await self._run(
+            interaction,
+            caller,
+            lambda: run_values(self.store, caller, found, {}, self.clock()),
+            page=page,
+        )
+
+    async def submit_form(self, interaction: discord.Interaction) -> None:
+        """Run a form's command with the submitted fields; offer the next page if there is one."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        match = FORM_ID.fullmatch(str(data.get("custom_id", "")))
+        command = command_named(match["command"]) if match else None
+        caller = await self._caller(interaction)
+        if match is None or command is None or caller is None:
+            return
+        raw = {
+            key: self._field_text(interaction, command, key, text)
+            for key, text in submitted_values(data).items()
+            if text.strip()
+        }
+        key = delivery_key(interaction)
+        page, pages = int(match["page"]), int(match["pages"])
+
+        def more(replies: list[Reply], language: str) -> list[discord.ui.Item[Any]]:
+            if page + 1 >= pages or any(r.error for r in replies):
+                return []
+            label = translate(language, "discord.form_more", page=page + 2, pages=pages)
+            return [FormButton(command.name, page + 1, pages, label)]
+
+        await self._run(
+            interaction,
+            caller,
+            lambda: run_values(self.store, caller, command, raw, self.clock(), delivery_key=key),
+            extras=more,
+        )
+
+    async def suggest_bodies(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice[str]]:
+        """Suggest the community's body slugs matching what is typed."""
+        if interaction.guild_id is None:
+            return []
+        found = await asyncio.to_thread(
+            bodies.body_slugs, self.store, PLATFORM, str(interaction.guild_id), current
+        )
+        return [Choice(name=f"{slug}: {title}"[:100], value=slug) for slug, title in found]
+
+    async def deliver(self, notice: Notice) -> None:
+        """Deliver a later notice: to its channel (public) or by DM; never via an interaction."""
+        reply = notice.reply
+        messages = render(reply)
+        if reply.visibility is Visibility.PUBLIC:
+            channel = reply.recipient or self._system_channel(notice.community.external_id)
+            if channel is None:
+                log.warning("notice for guild %s has no channel to go to", notice.community)
+                return
+            await self._post(channel, messages)
+        elif reply.recipient is not None:
+            await self._dm(reply.recipient, messages)
+        else:
+            log.warning("private notice without a recipient in %s", notice.community)
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def _caller(self, interaction: discord.Interaction) -> Caller | None:
+        caller = caller_of(interaction)
+        if caller is None:
+            language = LOCALES.get(interaction.locale, DEFAULT_LANGUAGE)
+            text = translate(language, "discord.guild_only")
+            await self._safely(Answer(interaction).private(notice_text(text)), interaction)
+        return caller
+
+    async def _run(
+        self,
+        interaction: discord.Interaction,
+        caller: Caller,
+        work: Work,
+        *,
+        page: int = 0,
+        extras: Extras | None = None,
+    ) -> None:
+        def work_and_language() -> tuple[list[Reply], str]:
+            replies = work()
+            return replies, community_language(self.store, PLATFORM, caller.community_id)
+
+        task = asyncio.ensure_future(asyncio.to_thread(work_and_language))
+        done, _ = await asyncio.wait({task}, timeout=_budget(interaction))
+        answer = Answer(interaction)
+        answerable = bool(done) or await answer.defer()
+        try:
+            replies, language = await task
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("interaction %s failed (ref %s)", interaction.id, reference)
+            language = DEFAULT_LANGUAGE
+            text = translate(language, "error.internal", ref=reference)
+            replies = [Reply(text, Visibility.PRIVATE, recipient=caller.user_id, error=True)]
+        if not answerable:
+            return  # the change still happened; only its answer is lost
+        await self._safely(
+            self._answer(interaction, caller, answer, replies, language, page, extras),
+            interaction,
+        )
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        caller: Caller,
+        answer: Answer,
+        replies: list[Reply],
+        language: str,
+        page: int,
+        extras: Extras | None,
+    ) -> None:
+        if not replies:
+            # A redelivered interaction: the first delivery made the change and answered it.
+            log.info("interaction %s was already handled", interaction.id)
+            if answer.deferred:
+                await answer.private(notice_text(translate(language, "discord.done")))
+            return
+        here = str(interaction.channel_id)
+        added = extras(replies, language) if extras else []
+        posted: list[str] = []
+        # The public reply meant for this channel goes first, so it can be the answer itself.
+        ordered = sorted(
+            replies, key=lambda r: not (r.visibility is Visibility.PUBLIC and r.recipient == here)
+        )
+        for reply in ordered:
+            extra: list[discord.ui.Item[Any]] = []
+            form = reply.form
+            if form is not None:
+                shown = functools.partial(self._shown, interaction, form)
+                modal = form_modal(form, page, language, shown)
+                if await answer.modal(modal):
+                    continue
+                extra.append(_form_button(form))
+            if added and reply.visibility is Visibility.PRIVATE:
+                extra, added = [*extra, *added], []
+            messages = render(reply, extra)
+            if reply.visibility is Visibility.PUBLIC:
+                target = reply.recipient or here
+                if target == here and answer.can_answer_publicly:
+                    for message in messages:
+                        await answer.public(message)
+                elif await self._post(target, messages):
+                    posted.append(target)
+                else:
+                    text = translate(language, "discord.post_failed", channel=f"<#{target}>")
+                    await answer.private(notice_text(text))
+            elif reply.visibility is Visibility.DM or reply.recipient not in (None, caller.user_id):
+                await self._dm(reply.recipient or caller.user_id, messages)
+            else:
+                for message in messages:
+                    await answer.private(message)
+        if answer.needs_answer:
+            channels = ", ".join(f"<#{c}>" for c in dict.fromkeys(posted))
+            text = (
+                translate(language, "discord.posted", channels=channels)
+                if posted
+                else translate(language, "discord.done")
+            )
+            await answer.private(notice_text(text))
+
+    async def _safely(
+        self, action: Coroutine[Any, Any, None], interaction: discord.Interaction
+    ) -> None:
+        try:
+            await action
+        except discord.HTTPException as error:
+            # An expired or already answered interaction: nothing more can be said through it.
+            log.warning("could not answer interaction %s: %s", interaction.id, error)
+
+    # -- posting -----------------------------------------------------------------------------
+
+    async def _post(self, channel_id: str, messages: list[Message]) -> bool:
+        if not channel_id.isdigit():
+            return False
+        channel = self.client.get_partial_messageable(int(channel_id))
+        try:
+            for message in messages:
+                await channel.send(**message.channel_kwargs())
+        except discord.HTTPException as error:
+            log.warning("could not post in channel %s: %s", channel_id, error)
+            return False
+        return True
+
+    async def _dm(self, user_id: str, messages: list[Message]) -> bool:
+        if not user_id.isdigit():
+            return False
+        try:
+            channel = await self.client.create_dm(discord.Object(id=int(user_id)))
+            for message in messages:
+                await channel.send(**message.channel_kwargs())
+        except discord.HTTPException as error:
+            log.warning("could not send a direct message to %s: %s", user_id, error)
+            return False
+        return True
+
+    def _system_channel(self, guild_id: str) -> str | None:
+        guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+        channel = guild.system_channel if guild is not None else None
+        return str(channel.id) if channel is not None else None
+
+    # -- forms -------------------------------------------------------------------------------
+
+    def _shown(self, interaction: discord.Interaction, form: Form, field: FormField) -> str:
+        """Show a field's current value as a person would type it (`#general` for a channel)."""
+        command = command_named(form.command)
+        param = command.param(field.key) if command else None
+        if param is not None and param.kind is Kind.CHANNEL and field.value.isdigit():
+            guild = interaction.guild
+            channel = guild.get_channel(int(field.value)) if guild else None
+            return f"#{channel.name}" if channel is not None else field.value
+        return field.value
+
+    def _field_text(
+        self, interaction: discord.Interaction, command: Command, key: str, text: str
+    ) -> str:
+        """Turn what was typed in a modal into the text form (`#general` becomes `<#id>`)."""
+        text = text.strip()
+        param = command.param(key)
+        if param is None:
+            return text
+        if param.kind is Kind.CHANNEL:
+            if text.isdigit():
+                return f"<#{text}>"
+            guild = interaction.guild
+            if guild is not None:
+                found = discord.utils.get(guild.text_channels, name=text.removeprefix("#"))
+                if found is not None:
+                    return f"<#{found.id}>"
+        if param.kind is Kind.MEMBER and text.isdigit():
+            return f"<@{text}>"
+        return text
+
+
+def _form_button(form: Form) -> FormButton:
+    return FormButton(form.command, 0, form_pages(form), form.title)
+
+
+def _budget(interaction: discord.Interaction) -> float:
+    age = (datetime.now(UTC) - interaction.created_at).total_seconds()
+    return max(0.0, ACK_BUDGET - max(0.0, age))

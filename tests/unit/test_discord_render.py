@@ -1,0 +1,80 @@
+"""Rendering replies for Discord: long text, defused mentions, buttons, form pages."""
+
+from __future__ import annotations
+
+from govbot.adapters.discord.render import chunks, defuse, render
+from govbot.adapters.discord.views import form_modal, form_pages, submitted_values
+from govbot.commands import parse_member
+from govbot.replies import Button, Form, FormField, Reply, Visibility
+from govbot.services.base import MemberRef
+
+
+def test_long_text_is_split_at_line_ends_within_the_limit() -> None:
+    text = "\n".join(f"line {n}" for n in range(100))
+
+    pieces = chunks(text, 50)
+
+    assert all(len(p) <= 50 for p in pieces)
+    assert "\n".join(pieces) == text
+
+
+def test_a_line_longer_than_the_limit_is_cut() -> None:
+    assert chunks("a" * 10, 4) == ["aaaa", "aaaa", "aa"]
+
+
+def test_everyone_here_roles_and_users_are_defused() -> None:
+    text = defuse("@everyone @here <@&123456789012345678> <@123456789012345678> <#42>")
+
+    assert "@everyone" not in text
+    assert "@here" not in text
+    assert "<@&1" not in text
+    assert "<@1" not in text
+    assert "<#42>" in text
+
+
+def test_buttons_ride_on_the_last_message_of_a_long_reply() -> None:
+    reply = Reply("x\n" * 3000, Visibility.PRIVATE, buttons=[Button("Join", "body join quality")])
+
+    messages = render(reply)
+
+    assert len(messages) == 2
+    assert messages[0].items == []
+    assert [item.custom_id for item in messages[1].items] == ["gov:body join quality"]  # type: ignore[attr-defined]
+
+
+def test_a_button_whose_command_is_too_long_is_left_out() -> None:
+    reply = Reply("x", buttons=[Button("Long", "body join " + "q" * 100)])
+
+    assert render(reply)[0].items == []
+
+
+def test_a_nine_field_form_becomes_two_modals_of_five_and_four() -> None:
+    form = Form(
+        "Settings", "setup set", tuple(FormField(f"k{n}", f"k{n}", str(n)) for n in range(9))
+    )
+
+    first = form_modal(form, 0, "en", lambda f: f.value)
+    second = form_modal(form, 1, "zh-CN", lambda f: f.value)
+
+    assert form_pages(form) == 2
+    assert (first.title, first.custom_id) == ("Settings (1/2)", "govform:0/2:setup set")
+    assert [c.custom_id for c in first.children] == ["k0", "k1", "k2", "k3", "k4"]  # type: ignore[attr-defined]
+    assert second.title == "Settings（2/2）"
+    assert [c.custom_id for c in second.children] == ["k5", "k6", "k7", "k8"]  # type: ignore[attr-defined]
+
+
+def test_submitted_values_are_read_from_rows_and_labels() -> None:
+    data = {
+        "custom_id": "govform:0/1:setup set",
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "timezone", "value": "UTC"}]},
+            {"type": 18, "component": {"type": 4, "custom_id": "language", "value": "en"}},
+        ],
+    }
+
+    assert submitted_values(data) == {"timezone": "UTC", "language": "en"}
+
+
+def test_a_discord_mention_may_carry_the_display_name() -> None:
+    assert parse_member("<@123|Ann > Bob>", "discord") == MemberRef("123", "Ann > Bob")
+    assert parse_member("<@123>", "discord") == MemberRef("123")
