@@ -7,9 +7,11 @@ import json
 import logging
 import signal
 import sys
-from typing import Any
+from contextlib import AsyncExitStack
+from typing import Any, Protocol
 
 from govbot.config import Settings
+from govbot.replies import Notice
 from govbot.storage import migrate
 from govbot.storage.db import Store
 
@@ -44,14 +46,25 @@ def open_store(url: str) -> Store:
     return store
 
 
+class FrontEnd(Protocol):
+    """What bootstrap needs of a platform front end."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def deliver(self, notice: Notice) -> None: ...
+
+
 async def serve(settings: Settings, platforms: list[str]) -> None:
     """Run the chosen front ends, the web app and the scheduler until SIGTERM or SIGINT."""
     from govbot.scheduler import DueWork
     from govbot.web import WebApp
 
+    log = logging.getLogger(__name__)
     store = open_store(settings.database_url)
     web = WebApp(settings, store)
-    front_ends: dict[str, Any] = {}
+    front_ends: dict[str, FrontEnd] = {}
     if "discord" in platforms:
         from govbot.adapters.discord import DiscordFrontEnd
 
@@ -61,27 +74,30 @@ async def serve(settings: Settings, platforms: list[str]) -> None:
 
         front_ends["slack"] = SlackFrontEnd(settings, store, web)
 
-    async def deliver(notices: list[Any]) -> None:
+    async def deliver(notices: list[Notice]) -> None:
         for notice in notices:
             front_end = front_ends.get(notice.community.platform)
-            if front_end is not None:
+            if front_end is None:
+                continue
+            try:
                 await front_end.deliver(notice)
+            except Exception:
+                log.exception("a notice for %s could not be delivered", notice.community)
 
-    due = DueWork(store, deliver)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await web.start()
-    for front_end in front_ends.values():
-        await front_end.start()
-    due.start()
-    logging.getLogger(__name__).info("govbot running: %s", ", ".join(platforms))
-    try:
-        await stop.wait()
-    finally:
-        due.stop()
+    # Whatever started is stopped again, in reverse order, also when a later start fails.
+    async with AsyncExitStack() as running:
+        running.callback(store.dispose)
+        await web.start()
+        running.push_async_callback(web.stop)
         for front_end in front_ends.values():
-            await front_end.stop()
-        await web.stop()
-        store.dispose()
+            await front_end.start()
+            running.push_async_callback(front_end.stop)
+        due = DueWork(store, deliver)
+        due.start()
+        running.callback(due.stop)
+        log.info("govbot running: %s", ", ".join(platforms))
+        await stop.wait()

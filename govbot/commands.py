@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,12 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
 from govbot.i18n import LANGUAGES, translate
 from govbot.replies import Reply, Visibility
-from govbot.services import audit_log, bodies, community, runner
+from govbot.services import Store, audit_log, bodies, community, runner
 from govbot.services.base import Args, Caller, ChannelRef, Context, Handler, MemberRef
-from govbot.storage.db import Store
 
 
 class Kind(StrEnum):
@@ -406,16 +407,18 @@ def run_text(
     store: Store, caller: Caller, text: str, now: datetime, *, delivery_key: str | None = None
 ) -> list[Reply]:
     """Parse and run one line of the text grammar as `caller`."""
+    started = time.perf_counter()
     try:
         invocation = parse(text, now, caller.platform)
     except UsageError as error:
-        language = runner.community_language(store, caller.platform, caller.community_id)
-        reply = usage_reply(language, error)
-        reply.recipient = caller.user_id
-        return [reply]
-    return runner.execute(
+        replies = [_usage_to_caller(store, caller, error)]
+        _count(caller, error.command, None, replies, started)
+        return replies
+    replies = runner.execute(
         store, caller, invocation.command.handler, invocation.args, now, delivery_key=delivery_key
     )
+    _count(caller, invocation.command, delivery_key, replies, started)
+    return replies
 
 
 def run_values(
@@ -428,13 +431,42 @@ def run_values(
     delivery_key: str | None = None,
 ) -> list[Reply]:
     """Run a command from already-split values (slash-command options, modal fields)."""
+    started = time.perf_counter()
     try:
         args = convert(command, raw, now, caller.platform)
     except UsageError as error:
-        language = runner.community_language(store, caller.platform, caller.community_id)
-        reply = usage_reply(language, error)
-        reply.recipient = caller.user_id
-        if error.params.get("name"):
-            reply.field_errors[str(error.params["name"])] = reply.text
-        return [reply]
-    return runner.execute(store, caller, command.handler, args, now, delivery_key=delivery_key)
+        replies = [_usage_to_caller(store, caller, error)]
+        _count(caller, command, None, replies, started)
+        return replies
+    replies = runner.execute(store, caller, command.handler, args, now, delivery_key=delivery_key)
+    _count(caller, command, delivery_key, replies, started)
+    return replies
+
+
+def _usage_to_caller(store: Store, caller: Caller, error: UsageError) -> Reply:
+    language = runner.community_language(store, caller.platform, caller.community_id)
+    reply = usage_reply(language, error)
+    reply.recipient = caller.user_id
+    if error.params.get("name"):
+        reply.field_errors[str(error.params["name"])] = reply.text
+    return reply
+
+
+def _count(
+    caller: Caller,
+    command: Command | None,
+    delivery_key: str | None,
+    replies: list[Reply],
+    started: float,
+) -> None:
+    """Record the command for /metrics, the same way for every front end."""
+    if delivery_key is not None and not replies:
+        outcome = "duplicate"
+    elif any(reply.failed for reply in replies):
+        outcome = "failed"
+    elif any(reply.error for reply in replies):
+        outcome = "refused"
+    else:
+        outcome = "ok"
+    label = command.name if command is not None else "unknown"
+    metrics.record_command(caller.platform, label, outcome, time.perf_counter() - started)

@@ -65,7 +65,8 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     form: Form | None = None
     attachment: Attachment | None = None
-    error: bool = False
+    error: bool = False  # a refusal or a usage error: the caller can fix it
+    failed: bool = False  # something broke on govbot's side (logged with a reference)
     field_errors: dict[str, str] = field(default_factory=dict)
 
 

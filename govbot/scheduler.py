@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from govbot.replies import Notice
+from govbot.services import Store
 from govbot.services.timers import run_due
-from govbot.storage.db import Store
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ import asyncio
 import logging
 
 from aiohttp import web
-from sqlalchemy import text
 
 from govbot import metrics
 from govbot.config import Settings
+from govbot.services import Store
+from govbot.services.health import check_database
 from govbot.services.timers import pending_count
-from govbot.storage.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class WebApp:
     async def healthz(self, request: web.Request) -> web.Response:
         """Answer 200 when the database answers, 503 otherwise."""
         try:
-            await asyncio.to_thread(self._ping)
+            await asyncio.to_thread(check_database, self.store)
         except Exception as exc:
             log.warning("health check failed: %s", exc)
             return web.json_response({"status": "unavailable", "database": "down"}, status=503)
@@ -48,10 +48,6 @@ class WebApp:
             log.warning("metrics: cannot count pending timers: %s", exc)
         body = metrics.REGISTRY.render(gauges)
         return web.Response(body=body.encode(), headers={"Content-Type": metrics.CONTENT_TYPE})
-
-    def _ping(self) -> None:
-        with self.store.reading() as conn:
-            conn.execute(text("SELECT 1"))
 
     async def start(self) -> None:
         """Start listening."""

@@ -13,9 +13,9 @@ from typing import TextIO
 from govbot.commands import run_text
 from govbot.domain.durations import parse_duration
 from govbot.replies import Reply, Visibility
+from govbot.services import Store
 from govbot.services.base import Caller
 from govbot.services.timers import run_due
-from govbot.storage.db import Store
 
 PLATFORM = "console"
 COMMUNITY = "console"

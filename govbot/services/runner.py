@@ -127,7 +127,10 @@ def _failure(store: Store, caller: Caller, exc: Exception) -> Reply:
     except Exception:
         language = DEFAULT_LANGUAGE
     reply = Reply(
-        translate(language, "error.internal", ref=reference), Visibility.PRIVATE, error=True
+        translate(language, "error.internal", ref=reference),
+        Visibility.PRIVATE,
+        error=True,
+        failed=True,
     )
     return _to_caller(reply, caller)
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import select
 
+from govbot import metrics
 from govbot.commands import run_text
 from govbot.services.base import Caller
 from govbot.storage.db import Store
@@ -53,6 +54,7 @@ CRASHER = """
 import os, sys
 from datetime import UTC, datetime
 from govbot.bootstrap import open_store
+from govbot import metrics
 from govbot.commands import run_text
 from govbot.services.base import Caller
 store = open_store(sys.argv[1])
@@ -83,3 +85,20 @@ def test_an_acknowledged_command_survives_the_process_being_killed(database_url:
         assert "intact" in community.say("x", "/gov audit verify")
     finally:
         store.dispose()
+
+
+def test_every_front_end_is_counted_the_same_way_in_metrics(store: Store) -> None:
+    community = Community(store, community_id="metrics")
+    community.say("admin", "/gov setup init")
+    caller = Caller("console", "metrics", "ann", "ann", False, "general")
+    run_text(store, caller, "/gov body join quality", community.now, delivery_key="m1")
+    run_text(store, caller, "/gov body join quality", community.now, delivery_key="m1")
+    run_text(store, caller, "/gov body add tsc @x", community.now)
+    run_text(store, caller, "/gov body add", community.now)
+    shown = metrics.REGISTRY.render({})
+    for line in (
+        'govbot_commands_total{platform="console",command="setup init",outcome="ok"}',
+        'govbot_commands_total{platform="console",command="body join",outcome="duplicate"}',
+        'govbot_commands_total{platform="console",command="body add",outcome="refused"}',
+    ):
+        assert line in shown

@@ -29,11 +29,11 @@ from govbot.adapters.slack.roles import WorkspaceRoles
 from govbot.config import Settings
 from govbot.i18n import translate
 from govbot.replies import Form, Notice, Reply, Visibility
+from govbot.services import Store
 from govbot.services.base import Args, Caller
 from govbot.services.bodies import member_overview
 from govbot.services.runner import community_language, execute
 from govbot.services.slack_installations import bot_token_for
-from govbot.storage.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +80,6 @@ class Conversation:
     channel_id: str | None = None
     response_url: str | None = None
     trigger_id: str | None = None
-
-
-def command_label(text: str) -> str:
-    """Name the command a line of text asks for, for metrics (`unknown` when it names none)."""
-    words = text.split()
-    if words and words[0] == "/gov":
-        words = words[1:]
-    if not words or words[0].lower() == "help":
-        return "help"
-    found = commands.find(words[0].lower(), words[1].lower() if len(words) > 1 else "")
-    return found.name if found is not None else "unknown"
 
 
 def _form_command(name: str) -> commands.Command | None:
@@ -282,8 +271,6 @@ class SlackFrontEnd:
         key = f"slack:view:{trigger}" if trigger else f"slack:view:{view['id']}:{view['hash']}"
         caller = await self._caller(context, body, metadata.get("channel") or None)
         replies = await self._run(
-            command.name,
-            key,
             lambda: commands.run_values(self.store, caller, command, raw, _now(), delivery_key=key),
         )
         inputs = {block.get("block_id") for block in view.get("blocks", [])}
@@ -307,11 +294,13 @@ class SlackFrontEnd:
             return
         key = f"slack:event:{body['event_id']}" if body.get("event_id") else None
         caller = await self._caller(context, body, None)
+        started = time.perf_counter()
         replies = await self._run(
-            "app_home",
-            key,
             lambda: execute(self.store, caller, member_overview, Args(), _now(), delivery_key=key),
         )
+        # The Home tab is no command of the table, so it is counted here.
+        outcome = "ok" if replies else "duplicate"
+        metrics.record_command(PLATFORM, "app_home", outcome, time.perf_counter() - started)
         if not replies:
             return  # Slack delivered this event before; the Home tab is already published
         language = await asyncio.to_thread(
@@ -364,8 +353,6 @@ class SlackFrontEnd:
         key = f"slack:{kind}:{trigger}" if trigger else None
         caller = await self._caller(context, body, channel)
         replies = await self._run(
-            command_label(text),
-            key,
             lambda: commands.run_text(self.store, caller, text, _now(), delivery_key=key),
         )
         conversation = await self._conversation(context, caller, body.get("response_url"), trigger)
@@ -405,25 +392,13 @@ class SlackFrontEnd:
             trigger_id=trigger_id,
         )
 
-    async def _run(
-        self, label: str, key: str | None, work: Callable[[], list[Reply]]
-    ) -> list[Reply]:
-        """Run a use case in a worker thread (never on the loop) and count it."""
-        started = time.perf_counter()
+    async def _run(self, work: Callable[[], list[Reply]]) -> list[Reply]:
+        """Run a use case in a worker thread, never on the event loop."""
         try:
-            replies = await asyncio.to_thread(work)
+            return await asyncio.to_thread(work)
         except Exception:
-            metrics.record_command(PLATFORM, label, "failed", time.perf_counter() - started)
             metrics.record_error(PLATFORM, "command")
             raise
-        if key is not None and not replies:
-            outcome = "duplicate"
-        elif any(reply.error for reply in replies):
-            outcome = "refused"
-        else:
-            outcome = "ok"
-        metrics.record_command(PLATFORM, label, outcome, time.perf_counter() - started)
-        return replies
 
     # ------------------------------------------------------------------ sending replies
 

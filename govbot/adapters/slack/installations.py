@@ -13,9 +13,9 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from govbot.services import Store
 from govbot.services import slack_installations as installs
 from govbot.services.slack_installations import InstallationRecord
-from govbot.storage.db import Store
 
 log = logging.getLogger(__name__)
 
