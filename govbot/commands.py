@@ -216,7 +216,12 @@ _BY_NAME = {c.name: c for c in COMMANDS}
 
 def find(group: str, action: str) -> Command | None:
     """Look a command up by group and action."""
-    return _BY_NAME.get(f"{group} {action}")
+    return named(f"{group} {action}".strip())
+
+
+def named(name: str) -> Command | None:
+    """Look a command up by its full name (`setup set`, `help`)."""
+    return _BY_NAME.get(name)
 
 
 # --- the text grammar ----------------------------------------------------------------------

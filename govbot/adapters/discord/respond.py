@@ -30,7 +30,7 @@ from govbot.adapters.discord.views import (
     form_pages,
     submitted_values,
 )
-from govbot.commands import COMMANDS, Command, Kind, run_text, run_values
+from govbot.commands import Command, Kind, named, run_text, run_values
 from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Form, FormField, Notice, Reply, Visibility
 from govbot.services import Store, bodies
@@ -67,11 +67,6 @@ def caller_of(interaction: discord.Interaction) -> Caller | None:
         is_admin=interaction.permissions.manage_guild,
         channel=str(interaction.channel_id) if interaction.channel_id else None,
     )
-
-
-def command_named(name: str) -> Command | None:
-    """Find a table entry by its full name (`setup set`, `help`)."""
-    return next((c for c in COMMANDS if c.name == name), None)
 
 
 class Answer:
@@ -185,7 +180,7 @@ class InteractionRunner:
         self, interaction: discord.Interaction, command: str, page: int, pages: int
     ) -> None:
         """Ask the service for a command's form again (fresh values) and open one page of it."""
-        found = command_named(command)
+        found = named(command)
         caller = await self._caller(interaction)
         if caller is None or found is None:
             return
@@ -200,7 +195,7 @@ class InteractionRunner:
         """Run a form's command with the submitted fields; offer the next page if there is one."""
         data: dict[str, Any] = dict(interaction.data or {})
         match = FORM_ID.fullmatch(str(data.get("custom_id", "")))
-        command = command_named(match["command"]) if match else None
+        command = named(match["command"]) if match else None
         caller = await self._caller(interaction)
         if match is None or command is None or caller is None:
             return
@@ -396,7 +391,7 @@ class InteractionRunner:
 
     def _shown(self, interaction: discord.Interaction, form: Form, field: FormField) -> str:
         """Show a field's current value as a person would type it (`#general` for a channel)."""
-        command = command_named(form.command)
+        command = named(form.command)
         param = command.param(field.key) if command else None
         if param is not None and param.kind is Kind.CHANNEL and field.value.isdigit():
             guild = interaction.guild

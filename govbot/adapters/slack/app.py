@@ -82,11 +82,6 @@ class Conversation:
     trigger_id: str | None = None
 
 
-def _form_command(name: str) -> commands.Command | None:
-    group, _, action = name.partition(" ")
-    return commands.find(group, action)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -261,7 +256,7 @@ class SlackFrontEnd:
         # The answer to a submission is the ack itself (errors shown in the modal), so the
         # command runs first; it is quick database work, well inside Slack's three seconds.
         metadata = _metadata(view)
-        command = _form_command(metadata.get("command", ""))
+        command = commands.named(metadata.get("command", ""))
         if command is None:
             log.warning("a modal named no known command: %r", metadata.get("command"))
             await ack()
@@ -480,7 +475,7 @@ class SlackFrontEnd:
             return False
         view = render.modal(
             form,
-            _form_command(form.command),
+            commands.named(form.command),
             {"command": form.command, "channel": conversation.channel_id or ""},
             translate(conversation.language, "slack.form_cancel"),
         )
