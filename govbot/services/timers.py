@@ -32,23 +32,6 @@ def run_due(store: Store, now: datetime) -> list[Notice]:
     return notices
 
 
-def next_due(store: Store) -> datetime | None:
-    """Return when the next piece of work falls due, if any is pending."""
-    with store.unit_of_work() as session:
-        term_end = session.exec(
-            select(Membership.end)
-            .where(col(Membership.end).is_not(None), col(Membership.end_recorded).is_(False))
-            .order_by(col(Membership.end))
-        ).first()
-        rotation = session.exec(
-            select(Body.chair_rotates_at)
-            .where(col(Body.chair_rotates_at).is_not(None))
-            .order_by(col(Body.chair_rotates_at))
-        ).first()
-    moments = [m for m in (term_end, rotation) if m is not None]
-    return min(moments) if moments else None
-
-
 def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
     with store.unit_of_work() as session:
         due = session.exec(
