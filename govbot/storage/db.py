@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -52,12 +51,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # chain head instead of failing on a lock upgrade; readers stay deferred.
         readonly = conn.get_execution_options().get("govbot_readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
-
-
-def sqlite_path(url: str) -> Path | None:
-    """Return the file of a SQLite URL, or None for other databases."""
-    prefix = "sqlite:///"
-    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
 
 
 class Store:
