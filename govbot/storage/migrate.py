@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 def alembic_config(engine: Engine) -> Config:
     """Build an Alembic config bound to an engine, finding the migrations in the package."""
     config = Config()
-    config.set_main_option("script_location", str(resources.files("govbot") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("govbot.migrations")))
     config.attributes["engine"] = engine
     return config
 

@@ -32,6 +32,11 @@ class Community(SQLModel, table=True):
     level2_days: int = Field(default=14)
     public_dispute_counts: bool = Field(default=False)
     leaderboard: bool = Field(default=True)
+    # A weekly line in the announce channel with the chain head, so members hold anchors.
+    weekly_anchor: bool = Field(default=True)
+    # The head last announced that way, and when the next weekly line is due.
+    anchored_seq: int = Field(default=0)
+    anchor_due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     initialized_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     created_at: datetime = Field(sa_column=_utc())
 
@@ -50,7 +55,11 @@ class AuditEntry(SQLModel, table=True):
     """One append-only entry of a community's hash chain."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (UniqueConstraint("community_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "seq"),
+        # `audit log <kind> <id>` reads one subject's newest entries without a scan.
+        Index("ix_audit_entry_subject", "community_id", "subject_kind", "subject_id", "seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")
@@ -103,6 +112,12 @@ class Membership(SQLModel, table=True):
     __table_args__ = (
         Index("ix_membership_body_end", "body_id", "end"),
         Index("ix_membership_member", "member_id"),
+        # Current seats: ended terms are recorded, so the unrecorded ones stay few per body.
+        Index("ix_membership_body_open", "body_id", "end_recorded", "member_id"),
+        # The timer's due terms and the pending count, without reading past terms.
+        Index("ix_membership_due", "end_recorded", "end"),
+        # One member's history on one body (seniority).
+        Index("ix_membership_body_member", "body_id", "member_id", "start"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +137,26 @@ class Delivery(SQLModel, table=True):
 
     key: str = Field(sa_column=Column(String(200), primary_key=True))
     created_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class InboxCommand(SQLModel, table=True):
+    """A platform command acknowledged before it ran: durable until a worker has run it once.
+
+    A worker claims a row by setting `lease_until` (a dead worker's lease runs out and another
+    takes it over); the command's own delivery key makes a second run a no-op.
+    """
+
+    __tablename__ = "inbox_command"
+    __table_args__ = (Index("ix_inbox_command_pending", "done", "lease_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    platform: str = Field(sa_column=Column(String(16), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    done: bool = Field(default=False)
+    attempts: int = Field(default=0)
+    received_at: datetime = Field(sa_column=_utc())
+    lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class BotState(SQLModel, table=True):
