@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import time
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
-from govbot.i18n import LANGUAGES, translate
+from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, for_platform, translate
 from govbot.replies import Reply, Visibility
 from govbot.services import Store, audit_log, bodies, community, runner
-from govbot.services.base import Args, Caller, ChannelRef, Context, Handler, MemberRef
+from govbot.services.base import (
+    NAME_LENGTH,
+    Args,
+    Caller,
+    ChannelRef,
+    Context,
+    Handler,
+    MemberRef,
+    Refusal,
+)
+
+TEXT_LENGTH = 500  # a text value's default bound, in characters
+QUOTE_LENGTH = 40  # how much of a bad value an error quotes back
 
 
 class Kind(StrEnum):
@@ -33,6 +46,7 @@ class Kind(StrEnum):
     DURATION = "duration"
     TIME = "time"
     TIMEZONE = "timezone"
+    GROUP = "group"
 
 
 @dataclass(frozen=True)
@@ -45,16 +59,22 @@ class Param:
     required: bool = False
     choices: tuple[str, ...] = ()
     placeholder: str = ""
+    max_length: int = TEXT_LENGTH  # for text values, the same bound on every database
+    default: str | None = None  # used when the value is left out
+
+    hidden: bool = False  # set by buttons (a page number), left out of usage and options
 
     def shape(self) -> str:
         """Render the value part of the usage line: `<body>`, `yes|no`, `Area/City`."""
-        if self.choices:
-            return "|".join(self.choices)
-        return self.placeholder or f"<{self.kind.value}>"
+        return self.placeholder or "|".join(self.choices) or f"<{self.kind.value}>"
 
-    def usage(self) -> str:
-        """Render this parameter as the usage line shows it."""
-        text = self.shape() if self.positional else f"{self.name}:{self.shape()}"
+    def usage(self, platform: str = "slack", language: str = DEFAULT_LANGUAGE) -> str:
+        """Render this parameter as the usage line shows it (Discord names every option)."""
+        if platform == "discord":
+            shape = f"<{self.shape()}>" if self.shape() == self.name else self.shape()
+            text = f"{discord_name(self.name, language)}:{shape}"
+        else:
+            text = self.shape() if self.positional else f"{self.name}:{self.shape()}"
         return text if self.required else f"[{text}]"
 
 
@@ -67,15 +87,28 @@ class Command:
     params: tuple[Param, ...]
     handler: Handler
     form: bool = False  # front ends may offer a modal for it
+    writes: bool = True  # False: only reads, in a read transaction that records nothing
 
     @property
     def name(self) -> str:
         """Return `group action` (just `help` for the one command without an action)."""
         return f"{self.group} {self.action}".strip()
 
-    def usage(self) -> str:
-        """Render the usage line, e.g. `/gov body add <body> <member> [role:member|chair]`."""
-        return " ".join(["/gov", self.name, *(p.usage() for p in self.params)])
+    def usage(self, platform: str = "slack", language: str = DEFAULT_LANGUAGE) -> str:
+        """Render the usage line as typed on `platform`.
+
+        Slack and the console: `/gov body add <body> <member> [role:member|chair]`;
+        Discord: `/body add body:<body> member:<member> [role:member|chair]`.
+        """
+        params = [p.usage(platform, language) for p in self.params if not p.hidden]
+        return " ".join([self.invocation(platform, language), *params])
+
+    def invocation(self, platform: str = "slack", language: str = DEFAULT_LANGUAGE) -> str:
+        """Render how the command itself is typed: `/gov body join` or `/body join`."""
+        if platform == "discord":
+            words = [discord_name(w, language) for w in self.name.split()]
+            return "/" + " ".join(words)
+        return f"/gov {self.name}"
 
     def param(self, name: str) -> Param | None:
         """Find a parameter by name."""
@@ -83,6 +116,11 @@ class Command:
 
 
 YES_NO = ("yes", "no")
+
+
+def discord_name(word: str, language: str) -> str:
+    """Return a command, group or option name as Discord shows it in `language`."""
+    return catalog(language).get(f"discord.name.{word}", word)
 
 
 def _p(name: str, kind: Kind, **options: Any) -> Param:
@@ -111,25 +149,28 @@ def describe_key(command: Command) -> str:
 
 
 def _help(ctx: Context, args: Args) -> list[Reply]:
-    """List the commands (of one group) with their usage lines."""
+    """List the commands (of one group) with their usage lines, as typed on this platform."""
     group = args.text("group")
     if group is not None and group not in GROUPS:
-        return [
-            Reply(
-                ctx.t("error.unknown_group", group=group, groups=", ".join(GROUPS)),
-                Visibility.PRIVATE,
-                error=True,
-            )
-        ]
-    lines = [ctx.t("help.head")]
+        raise Refusal("error.unknown_group", group=quote(group), groups=", ".join(GROUPS))
+    platform, language = ctx.caller.platform, ctx.community.language
+    head = ctx.t("help.head_discord" if platform == "discord" else "help.head")
+    lines = [head]
     for command in COMMANDS:
         if group is None or command.group == group:
-            lines.append(f"`{command.usage()}`\n    {ctx.t(describe_key(command))}")
+            usage = command.usage(platform, language)
+            lines.append(f"`{usage}`\n    {ctx.t(describe_key(command))}")
     return [Reply("\n".join(lines), Visibility.PRIVATE)]
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("help", "", (Param("group", Kind.TEXT, positional=True, placeholder="group"),), _help),
+    Command(
+        "help",
+        "",
+        (Param("group", Kind.GROUP, positional=True, placeholder="group"),),
+        _help,
+        writes=False,
+    ),
     Command(
         "setup",
         "init",
@@ -139,7 +180,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         community.init_community,
     ),
-    Command("setup", "show", (), community.show_settings),
+    Command("setup", "show", (), community.show_settings, writes=False),
     Command(
         "setup",
         "set",
@@ -153,6 +194,7 @@ COMMANDS: tuple[Command, ...] = (
             _days("level2_days"),
             _p("public_dispute_counts", Kind.BOOL, choices=YES_NO),
             _p("leaderboard", Kind.BOOL, choices=YES_NO),
+            _p("weekly_anchor", Kind.BOOL, choices=YES_NO),
         ),
         community.set_settings,
         form=True,
@@ -161,9 +203,9 @@ COMMANDS: tuple[Command, ...] = (
         "body",
         "create",
         (
-            _p("name", Kind.TEXT, required=True, placeholder="<slug>"),
-            _p("kind", Kind.CHOICE, required=True, choices=("custom",)),
-            _p("title", Kind.TEXT, placeholder="<text>"),
+            _p("name", Kind.TEXT, required=True, placeholder="<slug>", max_length=32),
+            _p("kind", Kind.CHOICE, required=True, choices=("custom",), default="custom"),
+            _p("title", Kind.TEXT, placeholder="<text>", max_length=NAME_LENGTH),
             _p("open", Kind.BOOL, choices=YES_NO),
         ),
         bodies.create_body,
@@ -182,9 +224,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("body", "remove", (_body(), _member()), bodies.remove_member),
     Command("body", "join", (_body(),), bodies.join_body),
     Command("body", "leave", (_body(),), bodies.leave_body),
-    Command("body", "list", (), bodies.list_bodies),
+    Command("body", "list", (), bodies.list_bodies, writes=False),
     Command(
-        "body", "show", (_body(), _p("history", Kind.BOOL, choices=("yes",))), bodies.show_body
+        "body",
+        "show",
+        (
+            _body(),
+            _p("history", Kind.BOOL, choices=YES_NO, placeholder="yes"),
+            _p("page", Kind.INT, placeholder="<n>", hidden=True),
+        ),
+        bodies.show_body,
+        writes=False,
     ),
     Command(
         "body",
@@ -196,17 +246,19 @@ COMMANDS: tuple[Command, ...] = (
         "audit",
         "log",
         (
-            Param("kind", Kind.TEXT, positional=True, placeholder="<kind>"),
-            Param("id", Kind.TEXT, positional=True, placeholder="<id>"),
+            Param("kind", Kind.TEXT, positional=True, placeholder="<kind>", max_length=32),
+            Param("id", Kind.TEXT, positional=True, placeholder="<id>", max_length=100),
         ),
         audit_log.show_log,
+        writes=False,
     ),
-    Command("audit", "verify", (), audit_log.verify_chain),
+    Command("audit", "verify", (), audit_log.verify_chain, writes=False),
     Command(
         "audit",
         "export",
         (_p("format", Kind.CHOICE, required=True, choices=("json", "csv")),),
         audit_log.export_chain,
+        writes=False,
     ),
 )
 
@@ -228,30 +280,50 @@ def named(name: str) -> Command | None:
 
 _FULL_WIDTH = str.maketrans({"：": ":", "“": '"', "”": '"', "，": ",", "＂": '"', "\u3000": " "})
 # `<@id|name>` is how the Discord front end passes a resolved option's display name along.
-_DISCORD_USER = re.compile(r"^<@!?(\d+)(?:\|(.+))?>$", re.DOTALL)
-_SLACK_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+_DISCORD_USER = re.compile(r"^<@!?(\d{1,20})(?:\|(.+))?>$", re.DOTALL)
+_SLACK_USER = re.compile(r"^<@([UW][A-Z0-9]{1,30})(?:\|([^>]*))?>$")
 _CONSOLE_USER = re.compile(r"^@([\w.\-]{1,64})$")
-_CHANNEL = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$")
-_CONSOLE_CHANNEL = re.compile(r"^#([\w\-]{1,80})$")
-_KEY = re.compile(r"^([a-z][a-z0-9_]*):(.*)$", re.DOTALL)
+_CHANNEL = re.compile(r"^<#([A-Za-z0-9]{1,64})(?:\|([^>]*))?>$")
+_CONSOLE_CHANNEL = re.compile(r"^#([\w\-]{1,64})$")
+_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):(.*)$", re.DOTALL)
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$")
 
 
-class UsageError(Exception):
-    """The text does not fit the grammar or the command; carries the message key."""
+class UsageError(Refusal):
+    """The text does not fit the grammar or the command; answered with the usage line."""
 
     def __init__(self, key: str, command: Command | None = None, /, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
+        super().__init__(key, field=params.get("name"), **params)
         self.command = command
-        self.params = params
+
+    def message(self, language: str, platform: str) -> str:
+        """Explain the error, then show the nearest command's usage as typed on `platform`."""
+        params = dict(self.params)
+        if "hint_key" in params:  # the catalog's example for the value, in this language
+            params["hint"] = translate(language, params["hint_key"], **params)
+        text = translate(language, self.key, **params)
+        if self.command is not None:
+            usage = self.command.usage(platform, language)
+            text += "\n" + translate(language, "error.usage", usage=usage)
+        return for_platform(text, platform, language)
 
 
 @dataclass
 class Invocation:
-    """A parsed command: which entry of the table, with which arguments."""
+    """A command line split by the grammar: which entry of the table, with which raw values."""
 
     command: Command
-    args: Args = field(default_factory=Args)
+    raw: dict[str, str] = field(default_factory=dict)
+
+    def args(self, now: datetime, platform: str, zone: tzinfo = UTC) -> Args:
+        """Check and convert the raw values."""
+        return convert(self.command, self.raw, now, platform, zone)
+
+
+def quote(text: str) -> str:
+    """Quote a value back to the caller, shortened: an error never echoes unbounded input."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_LENGTH else flat[: QUOTE_LENGTH - 1] + "…"
 
 
 def tokenize(text: str) -> list[str]:
@@ -284,81 +356,128 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-def parse(text: str, now: datetime, platform: str) -> Invocation:
-    """Parse `/gov <group> <action> [positional ...] [key:value ...]` into an invocation."""
+def split(text: str) -> Invocation:
+    """Split `/gov <group> <action> [positional ...] [key:value ...]` by the grammar."""
     tokens = tokenize(text.translate(_FULL_WIDTH).strip())
-    if tokens and tokens[0] == "/gov":
+    if tokens and tokens[0].lower() == "/gov":
         tokens = tokens[1:]
     if not tokens:
         return Invocation(_BY_NAME["help"])
     group = tokens[0].lower()
     if group == "help":
         command, rest = _BY_NAME["help"], tokens[1:]
+    elif group in GROUPS and len(tokens) == 1:
+        return Invocation(_BY_NAME["help"], {"group": group})  # a group alone: its commands
     else:
         action = tokens[1].lower() if len(tokens) > 1 else ""
         found = find(group, action)
         if found is None:
-            raise UsageError(
-                "error.unknown_command", nearest(group, action), command=f"{group} {action}".strip()
-            )
+            shown = quote(f"{group} {action}".strip())
+            raise UsageError("error.unknown_command", nearest(group, action), command=shown)
         command, rest = found, tokens[2:]
     raw: dict[str, str] = {}
     positional = [p for p in command.params if p.positional]
     for token in rest:
         match = _KEY.match(token)
-        param = command.param(match.group(1)) if match else None
+        key = match.group(1).lower() if match else ""
+        param = command.param(key) if match else None
         if match and param is not None and not param.positional:
             if param.name in raw:
                 raise UsageError("error.repeated_key", command, key=param.name)
             raw[param.name] = match.group(2)
         elif match and param is None and not token.startswith("http"):
-            raise UsageError("error.unknown_key", command, key=match.group(1))
+            raise UsageError("error.unknown_key", command, key=quote(match.group(1)))
         elif positional:
             raw[positional.pop(0).name] = token
         else:
-            raise UsageError("error.extra_value", command, value=token)
-    return Invocation(command, convert(command, raw, now, platform))
+            raise UsageError("error.extra_value", command, value=quote(token))
+    return Invocation(command, raw)
 
 
-def convert(command: Command, raw: dict[str, str], now: datetime, platform: str) -> Args:
+def parse(text: str, now: datetime, platform: str, zone: tzinfo = UTC) -> ParsedCommand:
+    """Split and convert one line of the text grammar (times without a zone are in `zone`)."""
+    invocation = split(text)
+    return ParsedCommand(invocation.command, invocation.args(now, platform, zone))
+
+
+@dataclass
+class ParsedCommand:
+    """A command with its converted arguments."""
+
+    command: Command
+    args: Args
+
+
+def convert(
+    command: Command, raw: dict[str, str], now: datetime, platform: str, zone: tzinfo = UTC
+) -> Args:
     """Check and convert raw text values; every front end passes through here."""
     values: dict[str, Any] = {}
     for param in command.params:
-        if param.name not in raw:
+        text = raw.get(param.name)
+        if text is None:
+            text = param.default
+        if text is None:
             if param.required:
                 raise UsageError("error.missing_value", command, name=param.name)
             continue
-        values[param.name] = _value(command, param, raw[param.name].strip(), now, platform)
+        values[param.name] = _value(command, param, text.strip(), now, platform, zone)
     return Args(values)
 
 
-def _value(command: Command, param: Param, text: str, now: datetime, platform: str) -> Any:
+def _value(
+    command: Command, param: Param, text: str, now: datetime, platform: str, zone: tzinfo
+) -> Any:
     def bad() -> UsageError:
         return UsageError(
-            "error.bad_value", command, name=param.name, value=text, shape=param.shape()
+            "error.bad_value",
+            command,
+            name=param.name,
+            value=quote(text),
+            hint_key=_HINTS.get(param.kind, "hint.text"),
+            choices=", ".join(param.choices),
         )
 
     if text == "" and param.required:
         raise UsageError("error.missing_value", command, name=param.name)
-    if param.choices and param.kind in (Kind.CHOICE, Kind.BOOL):
-        lowered = text if param.name == "language" else text.lower()
-        if lowered not in param.choices:
+    if len(text) > param.max_length:
+        raise UsageError("error.too_long", command, name=param.name, max=param.max_length)
+    if any(not ch.isprintable() and ch not in "\n\t" for ch in text):
+        raise UsageError("error.control_character", command, name=param.name)
+    if param.choices:
+        chosen = {choice.lower(): choice for choice in param.choices}.get(text.lower())
+        if chosen is None:
             raise bad()
-        return lowered == "yes" if param.kind is Kind.BOOL else lowered
+        return chosen == "yes" if param.kind is Kind.BOOL else chosen
     converters: dict[Kind, Callable[[], Any]] = {
         Kind.TEXT: lambda: text,
-        Kind.BODY: lambda: text.lower(),
+        Kind.BODY: lambda: text.lower() if _SLUG.match(text) else None,
+        Kind.GROUP: lambda: text.lower(),
         Kind.MEMBER: lambda: parse_member(text, platform),
         Kind.CHANNEL: lambda: parse_channel(text, platform),
         Kind.INT: lambda: int(text) if re.fullmatch(r"\d{1,9}", text) else None,
         Kind.DURATION: lambda: parse_duration(text),
-        Kind.TIME: lambda: parse_time(text, now),
-        Kind.TIMEZONE: lambda: text if _is_timezone(text) else None,
+        Kind.TIME: lambda: parse_time(text, now, zone),
+        Kind.TIMEZONE: lambda: canonical_timezone(text),
     }
     value = converters[param.kind]()
     if value is None:
         raise bad()
     return value
+
+
+# The catalog's example for each kind of value, shown when a value does not fit.
+_HINTS = {
+    Kind.BODY: "hint.body",
+    Kind.MEMBER: "hint.member",
+    Kind.CHANNEL: "hint.channel",
+    Kind.INT: "hint.int",
+    Kind.DURATION: "hint.duration",
+    Kind.TIME: "hint.time",
+    Kind.TIMEZONE: "hint.timezone",
+    Kind.CHOICE: "hint.choice",
+    Kind.BOOL: "hint.choice",
+}
 
 
 def parse_member(text: str, platform: str) -> MemberRef | None:
@@ -382,12 +501,14 @@ def parse_channel(text: str, platform: str) -> ChannelRef | None:
     return ChannelRef(match.group(1)) if match else None
 
 
-def _is_timezone(text: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+@functools.cache
+def _timezones() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def canonical_timezone(text: str) -> str | None:
+    """Return the time zone's proper name whatever the letter case (`europe/berlin`)."""
+    return _timezones().get(text.lower())
 
 
 def nearest(group: str, action: str) -> Command | None:
@@ -400,12 +521,9 @@ def nearest(group: str, action: str) -> Command | None:
     return same_group[0] if same_group else None
 
 
-def usage_reply(language: str, error: UsageError) -> Reply:
+def usage_reply(language: str, error: UsageError, platform: str) -> Reply:
     """Explain a usage error privately, with the usage line of the nearest command."""
-    text = translate(language, error.key, **error.params)
-    if error.command is not None:
-        text += "\n" + translate(language, "error.usage", usage=error.command.usage())
-    return Reply(text, Visibility.PRIVATE, error=True)
+    return Reply(error.message(language, platform), Visibility.PRIVATE, error=True)
 
 
 def run_text(
@@ -414,16 +532,12 @@ def run_text(
     """Parse and run one line of the text grammar as `caller`."""
     started = time.perf_counter()
     try:
-        invocation = parse(text, now, caller.platform)
+        invocation = split(text)
     except UsageError as error:
         replies = [_usage_to_caller(store, caller, error)]
         _count(caller, error.command, None, replies, started)
         return replies
-    replies = runner.execute(
-        store, caller, invocation.command.handler, invocation.args, now, delivery_key=delivery_key
-    )
-    _count(caller, invocation.command, delivery_key, replies, started)
-    return replies
+    return _run(store, caller, invocation, now, delivery_key, started)
 
 
 def run_values(
@@ -437,23 +551,40 @@ def run_values(
 ) -> list[Reply]:
     """Run a command from already-split values (slash-command options, modal fields)."""
     started = time.perf_counter()
-    try:
-        args = convert(command, raw, now, caller.platform)
-    except UsageError as error:
-        replies = [_usage_to_caller(store, caller, error)]
-        _count(caller, command, None, replies, started)
-        return replies
-    replies = runner.execute(store, caller, command.handler, args, now, delivery_key=delivery_key)
+    return _run(store, caller, Invocation(command, raw), now, delivery_key, started)
+
+
+def _run(
+    store: Store,
+    caller: Caller,
+    invocation: Invocation,
+    now: datetime,
+    delivery_key: str | None,
+    started: float,
+) -> list[Reply]:
+    def arguments(ctx: Context) -> Args:
+        return invocation.args(ctx.now, caller.platform, ctx.zone)
+
+    command = invocation.command
+    replies = runner.execute(
+        store,
+        caller,
+        command.handler,
+        arguments,
+        now,
+        delivery_key=delivery_key,
+        writes=command.writes,
+    )
     _count(caller, command, delivery_key, replies, started)
     return replies
 
 
 def _usage_to_caller(store: Store, caller: Caller, error: UsageError) -> Reply:
     language = runner.community_language(store, caller.platform, caller.community_id)
-    reply = usage_reply(language, error)
+    reply = usage_reply(language, error, caller.platform)
     reply.recipient = caller.user_id
-    if error.params.get("name"):
-        reply.field_errors[str(error.params["name"])] = reply.text
+    if error.field:
+        reply.field_errors[error.field] = reply.text
     return reply
 
 

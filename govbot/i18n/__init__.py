@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -22,3 +23,24 @@ def translate(language: str, key: str, /, **params: Any) -> str:
     """Render message `key` in `language`, falling back to English for an unknown language."""
     messages = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
     return messages[key].format(**params)
+
+
+# Catalog texts name commands as `⟦body join⟧`; each platform types them its own way.
+_COMMAND_REF = re.compile(r"⟦([a-z ]+)⟧")
+
+
+def for_platform(text: str, platform: str, language: str) -> str:
+    """Write the commands a text names as they are typed on `platform`.
+
+    Slack and the console: `/gov body join`; Discord, one slash command per group, with
+    the names Discord shows in `language`: `/body join`.
+    """
+
+    def typed(match: re.Match[str]) -> str:
+        words = match.group(1).split()
+        if platform != "discord":
+            return "/gov " + " ".join(words)
+        names = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+        return "/" + " ".join(names.get(f"discord.name.{word}", word) for word in words)
+
+    return _COMMAND_REF.sub(typed, text)

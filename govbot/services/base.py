@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -9,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
-from govbot.domain.durations import Duration
-from govbot.i18n import translate
+from govbot.domain.durations import Duration, parse_duration
+from govbot.i18n import LANGUAGES, catalog, for_platform, translate
 from govbot.replies import Reply, Visibility
 from govbot.storage import audit
 from govbot.storage.models import Body, Community, Member, Membership
@@ -51,6 +54,10 @@ class Refusal(Exception):
         self.key = key
         self.field = field
         self.params = params
+
+    def message(self, language: str, platform: str) -> str:
+        """Put the refusal into words for the caller."""
+        return for_platform(translate(language, self.key, **self.params), platform, language)
 
 
 @dataclass
@@ -100,6 +107,12 @@ class Context:
     actor: Member
     caller: Caller
     now: datetime
+    _bodies: dict[str, Body] = field(default_factory=dict, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the community's time zone."""
+        return ZoneInfo(self.community.timezone)
 
     @property
     def community_id(self) -> int:
@@ -108,13 +121,55 @@ class Context:
         return self.community.id
 
     def t(self, key: str, **params: Any) -> str:
-        """Translate a message into the community's language."""
-        return translate(self.community.language, key, **params)
+        """Translate a message into the community's language, for the caller's platform."""
+        language = self.community.language
+        return for_platform(translate(language, key, **params), self.caller.platform, language)
 
     def when(self, moment: datetime) -> str:
         """Show a moment in the community's time zone, naming the zone."""
-        local = moment.astimezone(ZoneInfo(self.community.timezone))
-        return f"{local:%Y-%m-%d %H:%M} ({self.community.timezone})"
+        return f"{self.clock(moment)} ({self.community.timezone})"
+
+    def clock(self, moment: datetime) -> str:
+        """Show a moment in the community's time zone without naming it (UTC if out of range)."""
+        try:
+            local = moment.astimezone(self.zone)
+        except (OverflowError, ValueError):
+            local = moment
+        return f"{local:%Y-%m-%d %H:%M}"
+
+    def span(self, start: datetime, end: datetime) -> str:
+        """Show a time range in the community's zone, naming the zone once."""
+        return self.t(
+            "time.span", start=self.clock(start), end=self.clock(end), zone=self.community.timezone
+        )
+
+    def duration(self, duration: Duration | str) -> str:
+        """Show a duration in words of the community's language: `90 days`, `1 年 6 个月`."""
+        parsed = parse_duration(duration) if isinstance(duration, str) else duration
+        if parsed is None:
+            return str(duration)
+        words = []
+        for amount, unit in _DURATION_PART.findall(str(parsed)):
+            plural = "one" if amount == "1" else "many"
+            words.append(self.t(f"unit.{unit}.{plural}", n=amount))
+        return " ".join(words)
+
+    def listing(self, items: Iterable[str]) -> str:
+        """Join names the way the community's language lists them (`a, b` or `a、b`)."""
+        return self.t("list.separator").join(items)
+
+    def yes_no(self, value: bool) -> str:
+        """Show a yes/no value in the community's language."""
+        return self.t("value.yes" if value else "value.no")
+
+    def title(self, body: Body) -> str:
+        """Show a body's title; a default body's default title follows the current language."""
+        key = f"body.title.{body.slug}"
+        if body.kind != "custom" and any(
+            body.title == catalog(language).get(key) for language in LANGUAGES
+        ):
+            return self.t(key)
+        return body.title
 
     def private(self, key: str, **params: Any) -> Reply:
         """Build a reply only the caller sees."""
@@ -145,19 +200,37 @@ class Context:
         """Find the member a command names, recording them on first sight."""
         return member_for(self.session, self.community_id, ref.user_id, ref.display_name, self.now)
 
+    def find_body(self, slug: str) -> Body | None:
+        """Find a body by slug (once per command), or None."""
+        if slug not in self._bodies:
+            body = self.session.exec(
+                select(Body).where(Body.community_id == self.community_id, Body.slug == slug)
+            ).first()
+            if body is None:
+                return None
+            self._bodies[slug] = body
+        return self._bodies[slug]
+
     def body(self, slug: str) -> Body:
-        """Find a body by slug, or refuse naming it."""
-        body = self.session.exec(
-            select(Body).where(Body.community_id == self.community_id, Body.slug == slug)
-        ).first()
-        if body is None:
-            raise Refusal("error.unknown_body", field="body", body=slug)
-        return body
+        """Find a body by slug, or refuse naming it and the nearest slug there is."""
+        body = self.find_body(slug)
+        if body is not None:
+            return body
+        slugs = self.session.exec(
+            select(Body.slug).where(Body.community_id == self.community_id)
+        ).all()
+        near = difflib.get_close_matches(slug, list(slugs), n=1, cutoff=0.6)
+        if near:
+            raise Refusal("error.unknown_body_near", field="body", body=slug, near=near[0])
+        raise Refusal("error.unknown_body", field="body", body=slug)
 
     def seats(self, body: Body, member: Member | None = None) -> list[Membership]:
         """Return the terms on a body that grant a seat now (of one member, if given)."""
+        # Ended terms are recorded (`end_recorded`), so the index on (body, end_recorded)
+        # reads only current and future-ending terms, however long the history.
         query = select(Membership).where(
             Membership.body_id == body.id,
+            col(Membership.end_recorded).is_(False),
             col(Membership.start) <= self.now,
             or_(col(Membership.end).is_(None), col(Membership.end) > self.now),
         )
@@ -167,9 +240,7 @@ class Context:
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""
-        body = self.session.exec(
-            select(Body).where(Body.community_id == self.community_id, Body.slug == slug)
-        ).first()
+        body = self.find_body(slug)
         return body is not None and bool(self.seats(body, member))
 
     def is_manager(self) -> bool:
@@ -187,28 +258,37 @@ def actor_label(member: Member) -> str:
     return f"member:{member.id}"
 
 
-def member_for(
-    session: Session, community_id: int, user_id: str, display_name: str | None, now: datetime
-) -> Member:
-    """Find or record a platform user in a community, keeping their display name fresh."""
-    member = session.exec(
+def find_member(session: Session, community_id: int, user_id: str) -> Member | None:
+    """Find a platform user already recorded in a community."""
+    return session.exec(
         select(Member).where(
             Member.community_id == community_id, Member.platform_user_id == user_id
         )
     ).first()
+
+
+def member_for(
+    session: Session, community_id: int, user_id: str, display_name: str | None, now: datetime
+) -> Member:
+    """Find or record a platform user in a community, keeping their display name fresh."""
+    member = find_member(session, community_id, user_id)
+    name = clean_name(display_name or user_id)
     if member is None:
         member = Member(
-            community_id=community_id,
-            platform_user_id=user_id,
-            display_name=display_name or user_id,
-            created_at=now,
+            community_id=community_id, platform_user_id=user_id, display_name=name, created_at=now
         )
         session.add(member)
         session.flush()
-    elif display_name and member.display_name != display_name:
-        member.display_name = display_name
+    elif display_name and member.display_name != name:
+        member.display_name = name
         session.add(member)
     return member
+
+
+def clean_name(name: str) -> str:
+    """Make a platform display name storable alike on every database: printable, bounded."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in name).strip()
+    return printable[:NAME_LENGTH] or "?"
 
 
 def mention(member: Member) -> str:
@@ -219,6 +299,10 @@ def mention(member: Member) -> str:
 def channel_link(channel_id: str) -> str:
     """Show a channel as the neutral `<#id>` token each front end renders."""
     return f"<#{channel_id}>"
+
+
+_DURATION_PART = re.compile(r"(\d+)(mo|m|h|d|w|y)")
+NAME_LENGTH = 100  # the member and body title columns' length
 
 
 class Handler(Protocol):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from govbot.domain.bodies import (
     BodyKind,
@@ -52,7 +53,7 @@ def create_body(ctx: Context, args: Args) -> list[Reply]:
         body.id,
         {"slug": slug, "kind": body.kind, "title": body.title, "open": body.is_open},
     )
-    return [Reply(ctx.t("body.created", body=slug, title=body.title), Visibility.PUBLIC)]
+    return [Reply(ctx.t("body.created", body=slug, title=ctx.title(body)), Visibility.PUBLIC)]
 
 
 def add_member(ctx: Context, args: Args) -> list[Reply]:
@@ -67,12 +68,11 @@ def add_member(ctx: Context, args: Args) -> list[Reply]:
     if until is None and body.term and not body.rotating_chair:
         until = _term(body).after(ctx.now)
     current = ctx.seats(body, member)
-    if any(m.role == role.value and m.end == until for m in current):
+    if any(m.role == role.value and _same_end(m.end, until) for m in current):
         raise Refusal("error.already_seated", body=body.slug, member=mention(member))
     for seat in current:
         _end(ctx, seat)
-    if role is Role.CHAIR:
-        _demote_chairs(ctx, body, keep=member)
+    replaced = _demote_chairs(ctx, body, keep=member) if role is Role.CHAIR else []
     _seat(ctx, body, member, role, until, since=ctx.now)
     if role is Role.CHAIR and body.rotating_chair:
         body.chair_rotates_at = _term(body).after(ctx.now)
@@ -87,7 +87,21 @@ def add_member(ctx: Context, args: Args) -> list[Reply]:
         role=ctx.t(f"role.{role.value}"),
         until=ctx.when(until) if until else "",
     )
+    if replaced:
+        names = ctx.listing(mention(m) for m in replaced)
+        text += " " + ctx.t("body.chair_replaces", previous=names)
     return [Reply(text, Visibility.PUBLIC)]
+
+
+# A seat asked for again within this much of the same end is the same seat: `until:6mo`
+# typed twice a few seconds (or minutes) apart means one term, not two.
+SAME_END = timedelta(hours=1)
+
+
+def _same_end(current: datetime | None, wanted: datetime | None) -> bool:
+    if current is None or wanted is None:
+        return current is wanted
+    return abs(current - wanted) < SAME_END
 
 
 def remove_member(ctx: Context, args: Args) -> list[Reply]:
@@ -134,10 +148,14 @@ def list_bodies(ctx: Context, args: Args) -> list[Reply]:
             ctx.t(
                 "body.list_line",
                 body=body.slug,
-                title=body.title,
-                count=len(seats),
+                title=ctx.title(body),
+                members=ctx.t(
+                    "body.members_one" if len(seats) == 1 else "body.members_many", count=len(seats)
+                ),
                 open=ctx.t("body.open") if body.is_open else ctx.t("body.closed"),
-                chair=mention(chair) if chair else ctx.t("body.no_chair"),
+                chair=ctx.t("body.chaired_by", chair=mention(chair))
+                if chair
+                else ctx.t("body.no_chair"),
             )
         )
     return [Reply("\n".join(lines), Visibility.PRIVATE)]
@@ -152,43 +170,68 @@ def show_body(ctx: Context, args: Args) -> list[Reply]:
         ctx.t(
             "body.show_head",
             body=body.slug,
-            title=body.title,
+            title=ctx.title(body),
             kind=body.kind,
             open=ctx.t("body.open") if body.is_open else ctx.t("body.closed"),
         )
     ]
     if body.term:
         key = "body.show_rotation" if body.rotating_chair else "body.show_term"
-        lines.append(ctx.t(key, term=body.term))
+        lines.append(ctx.t(key, term=ctx.duration(body.term)))
     if body.rotating_chair and body.chair_rotates_at:
         lines.append(ctx.t("body.show_next_rotation", when=ctx.when(body.chair_rotates_at)))
     if not seats:
         lines.append(ctx.t("body.show_empty"))
     for seat in seats:
         lines.append(_seat_line(ctx, seat, members[seat.member_id]))
-    if args.flag("history"):
-        past = ctx.session.exec(
-            select(Membership)
-            .where(Membership.body_id == body.id, col(Membership.end) <= ctx.now)
-            .order_by(col(Membership.start), col(Membership.id))
-        ).all()
-        past_members = _members(ctx, past)
-        lines.append(ctx.t("body.history_head") if past else ctx.t("body.history_empty"))
-        for term in past:
-            assert term.end is not None
-            lines.append(
-                ctx.t(
-                    "body.history_line",
-                    member=mention(past_members[term.member_id]),
-                    role=ctx.t(f"role.{term.role}"),
-                    start=ctx.when(term.start),
-                    end=ctx.when(term.end),
-                )
-            )
     buttons = []
+    if args.flag("history"):
+        page = max(1, int(args.values.get("page", 1)))
+        lines += _history(ctx, body, page)
+        if _has_more_history(ctx, body, page):
+            more = f"body show {body.slug} history:yes page:{page + 1}"
+            buttons.append(Button(ctx.t("body.history_more"), more, style="secondary"))
     if body.is_open and not any(s.member_id == ctx.actor.id for s in seats):
         buttons.append(Button(ctx.t("body.join_button"), f"body join {body.slug}"))
     return [Reply("\n".join(lines), Visibility.PRIVATE, buttons=buttons)]
+
+
+HISTORY_PAGE = 20  # past terms per page of `body show ... history:yes`
+
+
+def _history(ctx: Context, body: Body, page: int) -> list[str]:
+    """Render one page of a body's past terms, newest first."""
+    past = ctx.session.exec(
+        _past_terms(ctx, body).offset((page - 1) * HISTORY_PAGE).limit(HISTORY_PAGE)
+    ).all()
+    if not past:
+        return [ctx.t("body.history_empty" if page == 1 else "body.history_no_more")]
+    members = _members(ctx, past)
+    lines = [ctx.t("body.history_head", page=page)]
+    for term in past:
+        assert term.end is not None
+        lines.append(
+            ctx.t(
+                "body.history_line",
+                member=mention(members[term.member_id]),
+                role=ctx.t(f"role.{term.role}"),
+                span=ctx.span(term.start, term.end),
+            )
+        )
+    return lines
+
+
+def _has_more_history(ctx: Context, body: Body, page: int) -> bool:
+    following = _past_terms(ctx, body).offset(page * HISTORY_PAGE).limit(1)
+    return ctx.session.exec(following).first() is not None
+
+
+def _past_terms(ctx: Context, body: Body) -> SelectOfScalar[Membership]:
+    return (
+        select(Membership)
+        .where(Membership.body_id == body.id, col(Membership.end) <= ctx.now)
+        .order_by(col(Membership.end).desc(), col(Membership.id).desc())
+    )
 
 
 def set_term(ctx: Context, args: Args) -> list[Reply]:
@@ -203,7 +246,7 @@ def set_term(ctx: Context, args: Args) -> list[Reply]:
     ctx.session.add(body)
     ctx.audit("body.term_set", "body", body.id or 0, {"term": body.term})
     key = "body.rotation_set" if body.rotating_chair else "body.term_set"
-    return [Reply(ctx.t(key, body=body.slug, term=body.term), Visibility.PUBLIC)]
+    return [Reply(ctx.t(key, body=body.slug, term=ctx.duration(length)), Visibility.PUBLIC)]
 
 
 def rotate_chair(ctx: Context, body: Body) -> Member | None:
@@ -288,8 +331,9 @@ def _end(ctx: Context, seat: Membership, *, actor: str | None = None) -> None:
     ctx.audit("membership.ended", "membership", seat.id or 0, {"end": ctx.now}, actor=actor)
 
 
-def _demote_chairs(ctx: Context, body: Body, *, keep: Member) -> None:
-    """Turn every other current chair of the body into a plain member."""
+def _demote_chairs(ctx: Context, body: Body, *, keep: Member) -> list[Member]:
+    """Turn every other current chair of the body into a plain member; return them."""
+    demoted = []
     for seat in ctx.seats(body):
         if seat.role == Role.CHAIR.value and seat.member_id != keep.id:
             other = ctx.session.get(Member, seat.member_id)
@@ -297,6 +341,8 @@ def _demote_chairs(ctx: Context, body: Body, *, keep: Member) -> None:
             term_end = seat.end
             _end(ctx, seat, actor="system")
             _seat(ctx, body, other, Role.MEMBER, term_end, since=ctx.now, actor="system")
+            demoted.append(other)
+    return demoted
 
 
 def _unseat(ctx: Context, body: Body, member: Member, key: str) -> list[Reply]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -11,19 +12,31 @@ from sqlmodel import Session, select
 
 from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Reply, Visibility
-from govbot.services.base import Args, Caller, Context, Handler, Refusal, member_for
+from govbot.services.base import (
+    Args,
+    Caller,
+    Context,
+    Handler,
+    Refusal,
+    find_member,
+    member_for,
+)
 from govbot.storage import audit
 from govbot.storage.db import Store
-from govbot.storage.models import Community, Delivery
+from govbot.storage.models import Community, Delivery, Member
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
 
 
+# Arguments are converted inside the transaction, where the community's time zone is known.
+ArgsSource = Args | Callable[[Context], Args]
+
+
 def community_language(store: Store, platform: str, external_id: str) -> str:
-    """Return a community's language without writing anything (English when unknown)."""
-    with store.unit_of_work() as session:
+    """Return a community's language in a read transaction (English when unknown)."""
+    with store.unit_of_work(readonly=True) as session:
         community = _find_community(session, platform, external_id)
         return community.language if community else DEFAULT_LANGUAGE
 
@@ -32,17 +45,24 @@ def execute(
     store: Store,
     caller: Caller,
     handler: Handler,
-    args: Args,
+    args: ArgsSource,
     now: datetime,
     *,
     delivery_key: str | None = None,
+    writes: bool = True,
 ) -> list[Reply]:
-    """Run a use case as `caller` and commit it once; a refusal rolls everything back."""
+    """Run a use case as `caller` and commit it once; a refusal rolls everything back.
+
+    A use case that only reads (`writes=False`) runs in a read transaction, which never
+    waits for or blocks a writer, and records nothing, not even a new member.
+    """
     for attempt in range(1, ATTEMPTS + 1):
         try:
+            if not writes:
+                return _read_once(store, caller, handler, args, now)
             return _execute_once(store, caller, handler, args, now, delivery_key)
         except Refusal as refusal:
-            return [_to_caller(refusal_reply(_language(store, caller), refusal), caller)]
+            return [_to_caller(refusal_reply(_language(store, caller), refusal, caller), caller)]
         except (IntegrityError, DBAPIError) as exc:
             # Two workers raced (a new community or member, a duplicate delivery,
             # a serialisation failure): the loser starts over and sees the winner's rows.
@@ -58,7 +78,7 @@ def _execute_once(
     store: Store,
     caller: Caller,
     handler: Handler,
-    args: Args,
+    args: ArgsSource,
     now: datetime,
     delivery_key: str | None,
 ) -> list[Reply]:
@@ -67,12 +87,37 @@ def _execute_once(
             return []
         community = community_for(session, caller.platform, caller.community_id, now)
         assert community.id is not None
+        # Every writer takes the community's chain-head lock first, so the checks a use case
+        # makes ("already seated?") and the writes that follow see no other writer between.
+        audit.lock_head(session, community.id)
         actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
         ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
-        replies = handler(ctx, args)
+        replies = handler(ctx, args(ctx) if callable(args) else args)
         if delivery_key is not None:
             session.add(Delivery(key=delivery_key, created_at=now))
         session.commit()
+        return [address(reply, community, caller) for reply in replies]
+
+
+def _read_once(
+    store: Store, caller: Caller, handler: Handler, args: ArgsSource, now: datetime
+) -> list[Reply]:
+    with store.unit_of_work(readonly=True) as session:
+        community = _find_community(session, caller.platform, caller.community_id)
+        if community is None:
+            # Never seen: an unsaved stand-in whose id (0) matches no row.
+            community = Community(
+                id=0, platform=caller.platform, external_id=caller.community_id, created_at=now
+            )
+        assert community.id is not None
+        actor = find_member(session, community.id, caller.user_id) or Member(
+            community_id=community.id,
+            platform_user_id=caller.user_id,
+            display_name=caller.display_name,
+            created_at=now,
+        )
+        ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
+        replies = handler(ctx, args(ctx) if callable(args) else args)
         return [address(reply, community, caller) for reply in replies]
 
 
@@ -108,9 +153,9 @@ def address(reply: Reply, community: Community, caller: Caller | None) -> Reply:
     return reply
 
 
-def refusal_reply(language: str, refusal: Refusal) -> Reply:
+def refusal_reply(language: str, refusal: Refusal, caller: Caller) -> Reply:
     """Turn a refusal into the private error its caller sees."""
-    text = translate(language, refusal.key, **refusal.params)
+    text = refusal.message(language, caller.platform)
     fields = {refusal.field: text} if refusal.field else {}
     return Reply(text, Visibility.PRIVATE, error=True, field_errors=fields)
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce, update
+from sqlalchemy import String, event, select, type_coerce, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from govbot.domain.audit_chain import (
@@ -55,6 +57,26 @@ def create_head(session: Session, community_id: int) -> None:
     session.add(AuditHead(community_id=community_id, seq=0, hash=GENESIS_HASH))
 
 
+_HEADS = "govbot_audit_heads"  # session.info key: community id -> (seq, hash) held locked
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_heads(session: OrmSession, transaction: SessionTransaction) -> None:
+    # A head is known only while its lock is held: until the transaction ends.
+    if transaction.parent is None:
+        session.info.pop(_HEADS, None)
+
+
+def lock_head(session: Session, community_id: int) -> None:
+    """Lock a community's chain head for the rest of the transaction (writers call it first)."""
+    row = session.execute(
+        select(_HEAD.c.seq, _HEAD.c.hash)
+        .where(_HEAD.c.community_id == community_id)
+        .with_for_update()
+    ).one()
+    session.info.setdefault(_HEADS, {})[community_id] = (row[0], row[1])
+
+
 def append(
     session: Session,
     community_id: int,
@@ -68,11 +90,10 @@ def append(
 ) -> ChainEntry:
     """Append one entry in the caller's transaction, holding the head row's lock."""
     # Core statements rather than ORM objects: every command pays for this.
-    head_seq, head_hash = session.execute(
-        select(_HEAD.c.seq, _HEAD.c.hash)
-        .where(_HEAD.c.community_id == community_id)
-        .with_for_update()
-    ).one()
+    heads = session.info.setdefault(_HEADS, {})
+    if community_id not in heads:
+        lock_head(session, community_id)
+    head_seq, head_hash = heads[community_id]
     entry = ChainEntry(
         seq=head_seq + 1,
         at=rfc3339(at),
@@ -103,6 +124,7 @@ def append(
         .where(_HEAD.c.community_id == community_id)
         .values(seq=entry.seq, hash=entry_hash)
     )
+    heads[community_id] = (entry.seq, entry_hash)
     return entry
 
 

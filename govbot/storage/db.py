@@ -59,7 +59,10 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
-        self._readonly = self.engine.execution_options(govbot_readonly=True)
+        options: dict[str, Any] = {"govbot_readonly": True}
+        if self.dialect == "postgresql":
+            options["postgresql_readonly"] = True
+        self._readonly = self.engine.execution_options(**options)
 
     @property
     def dialect(self) -> str:
@@ -67,9 +70,14 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """Yield a session whose work is rolled back unless the use case commits it."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def unit_of_work(self, *, readonly: bool = False) -> Iterator[Session]:
+        """Yield a session whose work is rolled back unless the use case commits it.
+
+        A read-only unit (`readonly=True`) opens a deferred transaction on SQLite, which
+        neither waits for nor blocks the writer, and a READ ONLY one on Postgres.
+        """
+        engine = self._readonly if readonly else self.engine
+        with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
             finally:

@@ -39,7 +39,8 @@ async def test_one_process_serves_discord_and_slack_from_one_database(
 
             record = await fake.push_interaction(fake.build_slash_command("help", user=fake.member))
             answer = callback_data(await fake.wait_for_callback(record, timeout=15))
-            assert is_ephemeral(answer) and "/gov body join" in embed_text(answer)
+            assert is_ephemeral(answer) and "/body join body:<body>" in embed_text(answer)
+            assert "/gov" not in embed_text(answer)
 
             payload = fake_slack.payloads.slash_command("body list")
             await fake_slack.push_slash_command(payload)

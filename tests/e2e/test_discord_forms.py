@@ -79,7 +79,7 @@ async def test_submitting_the_modal_changes_the_settings_and_offers_the_rest(
 
     data = callback_data(await harness.answer(submit))
     assert is_ephemeral(data)
-    assert "Settings changed: announce_channel, timezone." in embed_text(data)
+    assert "Settings changed: announce, timezone." in embed_text(data)
     assert custom_ids(data) == [SECOND_PAGE]
     assert data["components"][0]["components"][0]["label"] == "More fields (2/2)"
     community = _community(harness)
@@ -90,7 +90,13 @@ async def test_submitting_the_modal_changes_the_settings_and_offers_the_rest(
     second = await harness.answer(press)
     assert second.body["type"] == MODAL
     inputs = _inputs(callback_data(second))
-    assert list(inputs) == ["level1_days", "level2_days", "public_dispute_counts", "leaderboard"]
+    assert list(inputs) == [
+        "level1_days",
+        "level2_days",
+        "public_dispute_counts",
+        "leaderboard",
+        "weekly_anchor",
+    ]
     assert inputs["level1_days"]["value"] == "7"
 
     done = await fake.push_interaction(
@@ -116,7 +122,8 @@ async def test_a_bad_value_in_the_modal_is_refused_privately(harness: DiscordHar
 
     data = callback_data(await harness.answer(submit))
     assert is_ephemeral(data)
-    assert "Bad value for timezone: Mars/Olympus" in embed_text(data)
+    assert "timezone cannot be “Mars/Olympus”" in embed_text(data)
+    assert "Europe/Berlin" in embed_text(data)
     assert custom_ids(data) == []
     assert _community(harness)["timezone"] == "UTC"
 

@@ -121,7 +121,7 @@ async def test_public_replies_go_to_the_announce_channel_with_a_private_pointer(
     configured = await harness.slash(
         "setup", "set", user=fake.steward, options={"announce": announce}
     )
-    assert "Settings changed: announce_channel." in await harness.said(configured)
+    assert "Settings changed: announce." in await harness.said(configured)
 
     record = await harness.slash("body", "join", user=fake.member, options={"body": "operations"})
 
@@ -149,7 +149,7 @@ async def test_body_create_list_term_and_leave(harness: DiscordHarness) -> None:
     term = await harness.slash(
         "body", "term", user=fake.steward, options={"body": "docs", "length": "6mo"}
     )
-    assert "Terms on docs now last 6mo." in await harness.said(term)
+    assert "Terms on docs now last 6 months." in await harness.said(term)
     joined = await harness.slash("body", "join", user=fake.member, options={"body": "docs"})
     assert "@Member joined docs." in await harness.said(joined)
     left = await harness.slash("body", "leave", user=fake.member, options={"body": "docs"})

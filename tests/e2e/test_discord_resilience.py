@@ -146,7 +146,7 @@ async def test_commands_work_after_the_gateway_drops_and_resumes(
     await fake.wait_for_session()
     after = await harness.slash("body", "list", user=fake.member)
 
-    assert "/gov help" in await harness.said(missed)
+    assert "/help [group:<group>]" in await harness.said(missed)
     assert "No bodies yet" in await harness.said(after)
     assert fake.identify_count == 1
 

@@ -225,8 +225,7 @@ async def test_a_valid_settings_modal_changes_the_settings(slack_bot: SlackBot) 
     assert changed.args["user"] == ADMIN_ID
     assert changed.args["channel"] == DEFAULT_CHANNEL_ID
     assert (
-        "Settings changed: announce_channel, leaderboard, level1_days, timezone"
-        in (changed.args["text"])
+        "Settings changed: announce, leaderboard, level1_days, timezone" in (changed.args["text"])
     )
     shown = await slack_bot.ephemeral("setup show")
     assert "announce: <#C0ANNOUNCE>" in shown.body["text"]

@@ -111,7 +111,7 @@ def test_channels_are_read_in_each_platforms_form(platform: str, text: str, expe
 
 def test_durations_cover_minutes_to_calendar_years() -> None:
     inv = parse("/gov body term quality length:6mo", NOW, "console")
-    assert inv.args.values["length"] == Duration(6, "mo")
+    assert inv.args.values["length"] == Duration(months=6)
 
 
 def test_help_takes_an_optional_group() -> None:
@@ -146,5 +146,69 @@ def test_usage_lines_match_the_command_surface_contract() -> None:
     assert usage["setup set"] == (
         "/gov setup set [announce:<channel>] [moderation:<channel>] [disputes:<channel>] "
         "[language:en|zh-CN] [timezone:Area/City] [level1_days:<n>] [level2_days:<n>] "
-        "[public_dispute_counts:yes|no] [leaderboard:yes|no]"
+        "[public_dispute_counts:yes|no] [leaderboard:yes|no] [weekly_anchor:yes|no]"
     )
+
+
+def test_discord_usage_names_every_option_as_discord_shows_it() -> None:
+    usage = {c.name: c.usage("discord") for c in COMMANDS}
+    assert usage["body join"] == "/body join body:<body>"
+    assert usage["body add"] == (
+        "/body add body:<body> member:<member> [role:member|chair] [until:<time>]"
+    )
+    assert usage["help"] == "/help [group:<group>]"
+    zh = {c.name: c.usage("discord", "zh-CN") for c in COMMANDS}
+    assert zh["body join"] == "/机构 加入 机构:<body>"
+
+
+def test_a_group_alone_asks_for_that_groups_commands() -> None:
+    inv = parse("/gov body", NOW, "console")
+    assert inv.command.name == "help"
+    assert inv.args.values["group"] == "body"
+
+
+def test_fixed_values_time_zones_and_keys_ignore_letter_case() -> None:
+    assert parse("/gov body show tsc HISTORY:No", NOW, "console").args.values["history"] is False
+    args = parse("/gov setup set language:zh-cn timezone:europe/berlin", NOW, "console").args
+    assert args.values == {"language": "zh-CN", "timezone": "Europe/Berlin"}
+    assert parse("/gov help Body", NOW, "console").args.values["group"] == "body"
+
+
+def test_kind_may_be_left_out_when_custom_is_the_only_choice() -> None:
+    assert parse("/gov body create name:wg", NOW, "console").args.values["kind"] == "custom"
+
+
+def test_a_bad_value_is_explained_with_an_example_in_the_callers_language() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse("/gov body add tsc @a until:soonish", NOW, "console")
+    text = caught.value.message("en", "console")
+    assert "until cannot be “soonish”" in text
+    assert "2027-01-31T17:00Z" in text and "6mo" in text
+    assert "/gov body add <body> <member>" in text
+    assert "(expected" not in text
+    discord = caught.value.message("zh-CN", "discord")
+    assert "时长" in discord and "/机构 添加 机构:<body>" in discord
+
+
+@pytest.mark.parametrize(
+    "value", ["until:999999y", "until:999999w", "until:9999-12-31T23:59:59-14:00"]
+)
+def test_absurd_times_are_usage_errors_not_crashes(value: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(f"/gov body add tsc @a {value}", NOW, "console")
+    assert caught.value.key == "error.bad_value"
+
+
+def test_long_and_control_character_values_are_refused_alike_everywhere() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse('/gov body create name:wg title:"' + "x" * 101 + '"', NOW, "console")
+    assert caught.value.key == "error.too_long"
+    with pytest.raises(UsageError) as caught:
+        parse("/gov body create name:wg title:a\x00b", NOW, "console")
+    assert caught.value.key == "error.control_character"
+
+
+def test_an_error_quotes_only_a_short_prefix_of_what_was_typed() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse("/gov body add tsc @a role:" + "k" * 100_000, NOW, "console")
+    assert len(caught.value.message("en", "console")) < 1000
