@@ -23,6 +23,7 @@ from govbot.config import Settings
 from govbot.storage.db import Store
 from tests.e2e.fakes.discord_server import (
     EPHEMERAL,
+    LOADING,
     FakeChannel,
     FakeDiscord,
     FakeUser,
@@ -138,6 +139,21 @@ class DiscordHarness:
     async def said(self, record: InteractionRecord) -> str:
         """Wait for a direct answer to an interaction and return the text it shows."""
         return embed_text(callback_data(await self.answer(record)))
+
+    async def final_answer(self, record: InteractionRecord) -> Json:
+        """Wait until an interaction's own message shows its answer (direct or after a defer)."""
+
+        def shown() -> bool:
+            message = self.fake.messages.get(record.original_message_id or 0)
+            return message is not None and not int(message["flags"]) & LOADING
+
+        await self.fake.wait_until(shown, description=f"the answer to {record.id}")
+        return self.fake.messages[record.original_message_id or 0]
+
+    async def settle(self) -> None:
+        """Wait until the front end has answered an interaction pushed after everything before."""
+        barrier = await self.slash("help", user=self.fake.member)
+        await self.answer(barrier)
 
     def count(self, model: Any) -> int:
         """Count the rows of a table."""
