@@ -97,11 +97,11 @@ class GovClient(discord.Client):
         """Signal that the guilds have arrived, and log what the bot can reach."""
         self.gateway_up = True
         log.info("connected to Discord as %s", self.user)
-        self.ready.set()
         try:
             await self.log_reach()
         except Exception:
             log.exception("could not check what the bot can reach")
+        self.ready.set()
 
     async def on_resumed(self) -> None:
         """Note that the gateway is back after a drop."""
