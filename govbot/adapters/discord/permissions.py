@@ -6,7 +6,8 @@ import discord
 
 # Public posts (announcements, results) are embeds in a channel. Interaction answers, private
 # (ephemeral) replies with their files, and direct messages need no permission in the server.
-POST_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+POST_NAMES = ("view_channel", "send_messages", "embed_links")
+POST_PERMISSIONS = discord.Permissions(**dict.fromkeys(POST_NAMES, True))
 INVITE_PERMISSIONS = POST_PERMISSIONS
 
 # What capabilities not built yet will add: dispute spaces as private threads, moderators'
@@ -30,4 +31,4 @@ def invite_url(application_id: int, permissions: discord.Permissions = INVITE_PE
 
 def missing_to_post(permissions: discord.Permissions) -> list[str]:
     """Name the permissions a channel lacks for a public post (empty: it can post)."""
-    return [name for name, wanted in POST_PERMISSIONS if wanted and not getattr(permissions, name)]
+    return [name for name in POST_NAMES if not getattr(permissions, name)]
