@@ -21,6 +21,7 @@ from govbot.adapters.discord import DiscordFrontEnd
 from govbot.bootstrap import open_store
 from govbot.config import Settings
 from govbot.storage.db import Store
+from tests import postgres
 from tests.e2e.fakes.discord_server import (
     EPHEMERAL,
     LOADING,
@@ -162,13 +163,26 @@ class DiscordHarness:
 
 
 @pytest.fixture
-def discord_store(tmp_path: Path) -> Iterator[Store]:
-    """Yield a migrated SQLite store in a file of its own."""
-    store = open_store(f"sqlite:///{tmp_path / 'govbot.db'}")
+def discord_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Yield a migrated store: a SQLite file, or a fresh Postgres database when asked.
+
+    Tests ask for Postgres with
+    `@pytest.mark.parametrize("discord_store", ["sqlite", "postgres"], indirect=True)`;
+    Postgres tests skip without a server unless GOVBOT_REQUIRE_POSTGRES=1.
+    """
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'govbot.db'}"
+    else:
+        request.getfixturevalue("postgres_server")
+        url = postgres.create_database()
+    store = open_store(url)
     try:
         yield store
     finally:
         store.dispose()
+        if kind != "sqlite":
+            postgres.drop_database(url)
 
 
 @pytest_asyncio.fixture
@@ -180,11 +194,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest_asyncio.fixture
-async def harness(
-    fake: FakeDiscord, discord_store: Store, tmp_path: Path
-) -> AsyncIterator[DiscordHarness]:
+async def harness(fake: FakeDiscord, discord_store: Store) -> AsyncIterator[DiscordHarness]:
     """Run the Discord front end against the fake until the test ends."""
-    settings = discord_settings(fake, f"sqlite:///{tmp_path / 'govbot.db'}")
+    settings = discord_settings(fake, discord_store.engine.url.render_as_string(False))
     # Channels must exist before the client connects: the gateway sends them in GUILD_CREATE.
     announcements = fake.add_text_channel("announcements")
     running = DiscordHarness(fake, discord_store, settings, announcements)
