@@ -21,8 +21,10 @@ from govbot.adapters.discord import DiscordFrontEnd
 from govbot.bootstrap import open_store
 from govbot.config import Settings
 from govbot.storage.db import Store
+from tests import postgres
 from tests.e2e.fakes.discord_server import (
     EPHEMERAL,
+    LOADING,
     FakeChannel,
     FakeDiscord,
     FakeUser,
@@ -139,6 +141,21 @@ class DiscordHarness:
         """Wait for a direct answer to an interaction and return the text it shows."""
         return embed_text(callback_data(await self.answer(record)))
 
+    async def final_answer(self, record: InteractionRecord) -> Json:
+        """Wait until an interaction's own message shows its answer (direct or after a defer)."""
+
+        def shown() -> bool:
+            message = self.fake.messages.get(record.original_message_id or 0)
+            return message is not None and not int(message["flags"]) & LOADING
+
+        await self.fake.wait_until(shown, description=f"the answer to {record.id}")
+        return self.fake.messages[record.original_message_id or 0]
+
+    async def settle(self) -> None:
+        """Wait until the front end has answered an interaction pushed after everything before."""
+        barrier = await self.slash("help", user=self.fake.member)
+        await self.answer(barrier)
+
     def count(self, model: Any) -> int:
         """Count the rows of a table."""
         with self.store.unit_of_work() as session:
@@ -146,13 +163,26 @@ class DiscordHarness:
 
 
 @pytest.fixture
-def discord_store(tmp_path: Path) -> Iterator[Store]:
-    """Yield a migrated SQLite store in a file of its own."""
-    store = open_store(f"sqlite:///{tmp_path / 'govbot.db'}")
+def discord_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Yield a migrated store: a SQLite file, or a fresh Postgres database when asked.
+
+    Tests ask for Postgres with
+    `@pytest.mark.parametrize("discord_store", ["sqlite", "postgres"], indirect=True)`;
+    Postgres tests skip without a server unless GOVBOT_REQUIRE_POSTGRES=1.
+    """
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'govbot.db'}"
+    else:
+        request.getfixturevalue("postgres_server")
+        url = postgres.create_database()
+    store = open_store(url)
     try:
         yield store
     finally:
         store.dispose()
+        if kind != "sqlite":
+            postgres.drop_database(url)
 
 
 @pytest_asyncio.fixture
@@ -164,11 +194,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest_asyncio.fixture
-async def harness(
-    fake: FakeDiscord, discord_store: Store, tmp_path: Path
-) -> AsyncIterator[DiscordHarness]:
+async def harness(fake: FakeDiscord, discord_store: Store) -> AsyncIterator[DiscordHarness]:
     """Run the Discord front end against the fake until the test ends."""
-    settings = discord_settings(fake, f"sqlite:///{tmp_path / 'govbot.db'}")
+    settings = discord_settings(fake, discord_store.engine.url.render_as_string(False))
     # Channels must exist before the client connects: the gateway sends them in GUILD_CREATE.
     announcements = fake.add_text_channel("announcements")
     running = DiscordHarness(fake, discord_store, settings, announcements)

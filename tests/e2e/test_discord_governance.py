@@ -1,4 +1,5 @@
-"""Every command group through Discord: setup, body, audit; admins, buttons, public posts."""
+"""Command groups through Discord: setup and body; admins, buttons, public posts (audit: see
+test_discord_audit)."""
 
 from __future__ import annotations
 
@@ -187,28 +188,3 @@ async def test_user_text_with_everyone_never_pings(harness: DiscordHarness) -> N
     assert "@\u200beveryone come <@\u200b&123456789012345678>" in text
     assert "@everyone" not in text
     assert fake.messages[record.original_message_id or 0]["mention_everyone"] is False
-
-
-async def test_audit_log_verify_and_export(harness: DiscordHarness) -> None:
-    await set_up_community(harness)
-    fake = harness.fake
-
-    log = await harness.slash("audit", "log", user=fake.member)
-    one = await harness.slash(
-        "audit", "log", user=fake.member, options={"kind": "community", "id": "1"}
-    )
-    verify = await harness.slash("audit", "verify", user=fake.member)
-    export = await harness.slash("audit", "export", user=fake.member, options={"format": "json"})
-
-    log_data = callback_data(await harness.answer(log))
-    assert is_ephemeral(log_data)
-    assert "body.created" in embed_text(log_data)
-    assert "community.initialized" in await harness.said(one)
-    assert "Audit chain intact: 7 entries" in await harness.said(verify)
-    exported = await harness.answer(export)
-    assert "Audit chain exported as json." in embed_text(callback_data(exported))
-    assert len(exported.files) == 1
-    assert exported.files[0].endswith(".json")
-    attachment = fake.messages[export.original_message_id or 0]["attachments"][0]
-    assert attachment["filename"] == exported.files[0]
-    assert attachment["size"] > 0

@@ -556,3 +556,95 @@ async def test_replies_are_exact_json_and_unknown_routes_are_recorded(fake: Fake
         ("/no/such/route", 404),
         ("/users/@me", 401),
     ]
+
+
+@pytest.mark.asyncio
+async def test_unknown_commands_and_missing_options_reach_the_client_as_sent(
+    fake: FakeDiscord, bot: ProbeBot
+) -> None:
+    await sync_commands(bot, fake)
+
+    await fake.push_interaction(fake.build_slash_command("gone", user=fake.member))
+    await fake.push_interaction(
+        fake.build_slash_command("proposal", subcommand="gone", user=fake.member)
+    )
+    await fake.push_interaction(
+        fake.build_slash_command(
+            "proposal", subcommand="create", user=fake.member, options={"title": "Budget"}
+        )
+    )
+    await fake.wait_until(lambda: len(bot.errors) == 3, description="three command errors")
+
+    kinds = [type(e) for e in bot.errors]
+    bot.errors.clear()
+    assert kinds == [
+        app_commands.CommandNotFound,
+        app_commands.CommandNotFound,
+        app_commands.CommandSignatureMismatch,
+    ]
+
+
+@pytest.mark.asyncio
+async def test_the_same_enforced_nonce_returns_the_message_made_first(
+    fake: FakeDiscord, bot: ProbeBot
+) -> None:
+    channel = bot.get_channel(fake.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+
+    first = await channel.send("once", nonce="n-1")
+    again = await channel.send("once", nonce="n-1")
+    other = await channel.send("twice")
+    fake.advance_time(10 * 60)
+    later = await channel.send("once", nonce="n-1")
+    await later.delete()
+    with pytest.raises(discord.NotFound):
+        await channel.send("once", nonce="n-1")
+
+    assert again.id == first.id
+    assert len({first.id, other.id, later.id}) == 3
+    assert [m["content"] for m in fake.channel_messages(fake.channel)] == ["once", "twice"]
+    assert fake.messages[first.id]["nonce"] == "n-1"
+
+
+@pytest.mark.asyncio
+async def test_a_nonce_without_enforce_nonce_makes_a_new_message(fake: FakeDiscord) -> None:
+    url = f"{fake.api_base}/channels/{fake.channel.id}/messages"
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for _ in range(2):
+            async with session.post(url, json={"content": "hi", "nonce": "n-2"}) as posted:
+                assert posted.status == 200
+
+    assert [m["content"] for m in fake.channel_messages(fake.channel)] == ["hi", "hi"]
+
+
+@pytest.mark.asyncio
+async def test_a_server_error_can_come_after_the_message_was_made(
+    fake: FakeDiscord, bot: ProbeBot
+) -> None:
+    route = rf"/channels/{fake.channel.id}/messages"
+    channel = bot.get_channel(fake.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    fake.server_error("POST", route, status=503)
+
+    with pytest.raises(discord.DiscordServerError):
+        await channel.send("made anyway", nonce="n-3")
+    resent = await channel.send("made anyway", nonce="n-3")
+
+    assert [c.status for c in fake.find_calls(method="POST", path=route)] == [503, 200]
+    assert [m["id"] for m in fake.channel_messages(fake.channel)] == [str(resent.id)]
+
+
+@pytest.mark.asyncio
+async def test_a_held_gateway_keeps_the_client_away_until_released(
+    fake: FakeDiscord, bot: ProbeBot
+) -> None:
+    fake.hold_gateway()
+    await fake.drop_gateway(4000)
+    await fake.wait_until(lambda: bool(fake._open_sockets), description="a held connection")
+    assert fake.resume_count == 0
+
+    fake.release_gateway()
+
+    await fake.wait_until(lambda: bot.resumed_count == 1, description="a resume")
+    assert fake.identify_count == 1

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import discord
+
+from govbot.adapters.discord.permissions import (
+    INVITE_PERMISSIONS,
+    LATER_PERMISSIONS,
+    invite_url,
+    missing_to_post,
+)
 from govbot.adapters.discord.render import chunks, defuse, render
 from govbot.adapters.discord.views import form_modal, form_pages, submitted_values
 from govbot.commands import parse_member
@@ -78,3 +88,39 @@ def test_submitted_values_are_read_from_rows_and_labels() -> None:
 def test_a_discord_mention_may_carry_the_display_name() -> None:
     assert parse_member("<@123|Ann > Bob>", "discord") == MemberRef("123", "Ann > Bob")
     assert parse_member("<@123>", "discord") == MemberRef("123")
+
+
+GUIDE = Path(__file__).resolve().parents[2] / "deploy" / "discord-setup.md"
+
+
+def test_the_invite_asks_for_view_send_and_embed_only() -> None:
+    named = (1 << 10) | (1 << 11) | (1 << 14)  # View Channels, Send Messages, Embed Links
+
+    assert INVITE_PERMISSIONS.value == named == 19456
+    assert (
+        discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+        == INVITE_PERMISSIONS
+    )
+    assert invite_url(42).endswith("client_id=42&scope=bot+applications.commands&permissions=19456")
+
+
+def test_later_features_add_threads_moderation_bans_and_events() -> None:
+    later = (1 << 38) | (1 << 36) | (1 << 34) | (1 << 40) | (1 << 2) | (1 << 33)
+
+    assert LATER_PERMISSIONS.value == INVITE_PERMISSIONS.value | later == 1468878834692
+
+
+def test_the_setup_guide_states_the_values_the_code_asks_for() -> None:
+    guide = GUIDE.read_text("utf-8")
+
+    assert f"**{INVITE_PERMISSIONS.value}**" in guide
+    assert f"permissions={INVITE_PERMISSIONS.value}" in guide
+    assert f"**{LATER_PERMISSIONS.value}**" in guide
+
+
+def test_a_channel_without_send_messages_is_named_as_not_postable() -> None:
+    assert missing_to_post(discord.Permissions(view_channel=True)) == [
+        "send_messages",
+        "embed_links",
+    ]
+    assert missing_to_post(INVITE_PERMISSIONS) == []

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 from datetime import UTC, datetime
 
 import discord
@@ -14,12 +15,14 @@ import yarl
 from discord import app_commands
 
 from govbot.adapters.discord.commands import CatalogTranslator, build_commands
-from govbot.adapters.discord.respond import Clock, InteractionRunner
+from govbot.adapters.discord.permissions import invite_url, missing_to_post
+from govbot.adapters.discord.respond import PLATFORM, Clock, InteractionRunner
 from govbot.adapters.discord.views import FORM_ID, CommandButton, FormButton
 from govbot.config import Settings
 from govbot.replies import Notice
 from govbot.services import Store
 from govbot.services.bot_state import read_state, write_state
+from govbot.services.channels import announce_channels
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,10 @@ class GovClient(discord.Client):
         self.clock = clock
         self.tree: app_commands.CommandTree[GovClient] = app_commands.CommandTree(self)
         self.presses = InteractionRunner(self, store, clock)
+        self.tree.error(self.presses.command_error)
         self.ready = asyncio.Event()
+        # discord.py keeps is_ready() true while it reconnects; this follows the gateway.
+        self.gateway_up = False
 
     async def setup_hook(self) -> None:
         """Register the buttons, build the commands from the table, and sync them if changed."""
@@ -88,9 +94,65 @@ class GovClient(discord.Client):
         return True
 
     async def on_ready(self) -> None:
-        """Signal that the guilds have arrived."""
+        """Signal that the guilds have arrived, and log what the bot can reach."""
+        self.gateway_up = True
         log.info("connected to Discord as %s", self.user)
+        try:
+            await self.log_reach()
+        except Exception:
+            log.exception("could not check what the bot can reach")
         self.ready.set()
+
+    async def on_resumed(self) -> None:
+        """Note that the gateway is back after a drop."""
+        self.gateway_up = True
+        log.info("Discord gateway resumed")
+
+    async def on_disconnect(self) -> None:
+        """Note that the gateway is down until it resumes or reconnects."""
+        if self.gateway_up and not self.is_closed():
+            log.warning("Discord gateway disconnected; reconnecting")
+        self.gateway_up = False
+
+    async def log_reach(self) -> None:
+        """Log the guilds, and whether the bot may post in each announce channel set."""
+        if self.application_id is not None:
+            log.info("invite URL: %s", invite_url(self.application_id))
+        announce = await asyncio.to_thread(announce_channels, self.store, PLATFORM)
+        log.info("in %d Discord guild(s)", len(self.guilds))
+        for guild in self.guilds:
+            wanted = announce.get(str(guild.id))
+            if wanted is None:
+                log.info("guild %s (%s): no announce channel set", guild.id, guild.name)
+                continue
+            # Permissions come from the cached guild: roles and overwrites arrived with it.
+            channel = guild.get_channel(int(wanted)) if wanted.isdigit() else None
+            if channel is None or guild.me is None:
+                log.warning(
+                    "guild %s (%s): announce channel %s is not visible to the bot",
+                    guild.id,
+                    guild.name,
+                    wanted,
+                )
+                continue
+            missing = missing_to_post(channel.permissions_for(guild.me))
+            if missing:
+                log.warning(
+                    "guild %s (%s): cannot post in announce channel #%s (%s): missing %s",
+                    guild.id,
+                    guild.name,
+                    channel.name,
+                    channel.id,
+                    ", ".join(missing),
+                )
+            else:
+                log.info(
+                    "guild %s (%s): can post in announce channel #%s (%s)",
+                    guild.id,
+                    guild.name,
+                    channel.name,
+                    channel.id,
+                )
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Handle modal submissions of govbot forms (read from the interaction, no stored state)."""
@@ -155,6 +217,31 @@ class DiscordFrontEnd:
                 self._task.cancel()
         self.client = None
         self._task = None
+
+    def ready(self) -> bool:
+        """Say whether the gateway is connected and the bot ready to answer."""
+        client = self.client
+        return (
+            client is not None
+            and client.is_ready()
+            and not client.is_closed()
+            and client.gateway_up
+        )
+
+    def gauges(self) -> dict[str, tuple[str, float]]:
+        """Return Discord's gauges for /metrics: name -> (help, value)."""
+        client = self.client
+        guilds = len(client.guilds) if client is not None and self.ready() else 0
+        found: dict[str, tuple[str, float]] = {
+            "govbot_discord_guilds": ("Discord guilds the bot is in.", float(guilds)),
+        }
+        latency = client.latency if client is not None and self.ready() else math.nan
+        if math.isfinite(latency):
+            found["govbot_discord_gateway_latency_seconds"] = (
+                "Time from a gateway heartbeat to its acknowledgement.",
+                latency,
+            )
+        return found
 
     async def deliver(self, notice: Notice) -> None:
         """Deliver a later notice: to its channel (public) or as a direct message."""

@@ -85,6 +85,9 @@ def raw_value(param: Param, value: Any) -> str:
     """Write an option's value back in the text form the parser reads (`<@id|name>`, `<#id>`)."""
     if isinstance(value, discord.User | discord.Member):
         return f"<@{value.id}|{value.display_name}>"
+    if param.kind is Kind.MEMBER:
+        # Discord left the user out of the resolved data: discord.py hands over a bare Object.
+        return f"<@{value.id}>"
     if param.kind is Kind.CHANNEL:
         return f"<#{value.id}>"
     return str(value)

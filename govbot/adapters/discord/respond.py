@@ -11,17 +11,21 @@ interaction token: they go to the channel or by DM.
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.app_commands import Choice
 
-from govbot.adapters.discord.commands import LOCALES
+from govbot import metrics
+from govbot.adapters.discord.commands import LOCALES, raw_value
 from govbot.adapters.discord.render import Message, notice_text, render
 from govbot.adapters.discord.views import (
     FORM_ID,
@@ -30,7 +34,7 @@ from govbot.adapters.discord.views import (
     form_pages,
     submitted_values,
 )
-from govbot.commands import Command, Kind, named, run_text, run_values
+from govbot.commands import COMMANDS, GROUPS, Command, Kind, named, run_text, run_values
 from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Form, FormField, Notice, Reply, Visibility
 from govbot.services import Store, bodies
@@ -43,10 +47,21 @@ PLATFORM = "discord"
 # Answer directly when the service is done within this many seconds of the interaction's
 # creation, else defer. Discord allows three; the rest covers the network and a busy loop.
 ACK_BUDGET = 1.5
+# Waits before sending a channel post again after Discord answered 5xx: the post may have
+# been made all the same, and the resend carries the same nonce, so it is never made twice.
+POST_RETRY_DELAYS = (0.5, 2.0)
 
 Clock = Callable[[], datetime]
 Work = Callable[[], list[Reply]]
 Extras = Callable[[list[Reply], str], list[discord.ui.Item[Any]]]
+
+
+class Posted(enum.Enum):
+    """What became of a channel post."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"  # Discord kept failing with 5xx: the post may or may not exist
 
 
 def delivery_key(interaction: discord.Interaction) -> str:
@@ -231,6 +246,49 @@ class InteractionRunner:
         )
         return [Choice(name=f"{slug}: {title}"[:100], value=slug) for slug, title in found]
 
+    async def command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Answer privately an interaction discord.py could not run as a command.
+
+        Discord sends commands it still lists although govbot no longer has them (a stale
+        client, definitions not yet synced), and can leave out a required option; without
+        this the member would wait for an answer that never comes.
+        """
+        found = _table_command(interaction, error)
+        if isinstance(error, app_commands.CommandSignatureMismatch) and found is not None:
+            # The parser explains a missing option with the command's usage, as on Slack.
+            namespace = interaction.namespace
+            raw = {
+                param.name: raw_value(param, namespace[param.name])
+                for param in found.params
+                if param.name in namespace and namespace[param.name] is not None
+            }
+            await self.run_command(interaction, found, raw)
+            return
+        if interaction.response.is_done():
+            log.error("interaction %s failed after its answer", interaction.id, exc_info=error)
+            return
+        language = await self._language(interaction)
+        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            metrics.record_error(PLATFORM, "unknown_command")
+            text = _unknown_command_text(language, interaction)
+        elif isinstance(error, app_commands.TransformerError) and found is not None:
+            metrics.record_error(PLATFORM, "bad_option")
+            text = "\n".join(
+                [
+                    translate(language, "discord.bad_option", value=error.value),
+                    translate(language, "error.usage", usage=found.usage()),
+                ]
+            )
+        else:
+            reference = uuid.uuid4().hex[:8]
+            log.error("interaction %s failed (ref %s)", interaction.id, reference, exc_info=error)
+            metrics.record_error(PLATFORM, "command")
+            text = translate(language, "error.internal", ref=reference)
+        reply = Reply(text, Visibility.PRIVATE, error=True)
+        await self._safely(Answer(interaction).private(render(reply)[0]), interaction)
+
     async def deliver(self, notice: Notice) -> None:
         """Deliver a later notice: to its channel (public) or by DM; never via an interaction."""
         reply = notice.reply
@@ -247,6 +305,18 @@ class InteractionRunner:
             log.warning("private notice without a recipient in %s", notice.community)
 
     # -- running -----------------------------------------------------------------------------
+
+    async def _language(self, interaction: discord.Interaction) -> str:
+        """Return the community's language, or the member's outside a server."""
+        if interaction.guild_id is None:
+            return LOCALES.get(interaction.locale, DEFAULT_LANGUAGE)
+        try:
+            return await asyncio.to_thread(
+                community_language, self.store, PLATFORM, str(interaction.guild_id)
+            )
+        except Exception:
+            log.exception("cannot read the language of guild %s", interaction.guild_id)
+            return DEFAULT_LANGUAGE
 
     async def _caller(self, interaction: discord.Interaction) -> Caller | None:
         caller = caller_of(interaction)
@@ -328,11 +398,21 @@ class InteractionRunner:
                 if target == here and answer.can_answer_publicly:
                     for message in messages:
                         await answer.public(message)
-                elif await self._post(target, messages):
-                    posted.append(target)
                 else:
-                    text = translate(language, "discord.post_failed", channel=f"<#{target}>")
-                    await answer.private(notice_text(text))
+                    post = asyncio.ensure_future(self._post(target, messages))
+                    if not answer.started:
+                        # A post Discord is slow to take (5xx, resent) must not cost the answer.
+                        done, _ = await asyncio.wait({post}, timeout=_budget(interaction))
+                        if not done:
+                            await answer.defer()
+                    outcome = await post
+                    if outcome is Posted.YES:
+                        posted.append(target)
+                    else:
+                        unsure = outcome is Posted.UNKNOWN
+                        key = "discord.post_unsure" if unsure else "discord.post_failed"
+                        text = translate(language, key, channel=f"<#{target}>")
+                        await answer.private(notice_text(text))
             elif reply.visibility is Visibility.DM or reply.recipient not in (None, caller.user_id):
                 await self._dm(reply.recipient or caller.user_id, messages)
             else:
@@ -358,28 +438,54 @@ class InteractionRunner:
 
     # -- posting -----------------------------------------------------------------------------
 
-    async def _post(self, channel_id: str, messages: list[Message]) -> bool:
+    async def _post(self, channel_id: str, messages: list[Message]) -> Posted:
         if not channel_id.isdigit():
-            return False
+            return Posted.NO
         channel = self.client.get_partial_messageable(int(channel_id))
-        try:
-            for message in messages:
-                await channel.send(**message.channel_kwargs())
-        except discord.HTTPException as error:
-            log.warning("could not post in channel %s: %s", channel_id, error)
-            return False
-        return True
+        for message in messages:
+            outcome = await self._post_once(channel, channel_id, message)
+            if outcome is not Posted.YES:
+                return outcome
+        return Posted.YES
+
+    async def _post_once(
+        self, channel: discord.abc.Messageable, where: str, message: Message
+    ) -> Posted:
+        """Post one message, resending it after a 5xx with the same nonce.
+
+        A 5xx does not say whether the message was made. discord.py sends `enforce_nonce`
+        with every nonce, so Discord answers a resend with the message it already made.
+        """
+        nonce = secrets.token_hex(12)  # Discord takes nonces of up to 25 characters
+        for delay in (*POST_RETRY_DELAYS, None):
+            try:
+                await channel.send(nonce=nonce, **message.channel_kwargs())
+            except discord.DiscordServerError as error:
+                metrics.record_error(PLATFORM, "post")
+                if delay is None:
+                    log.warning("posting in channel %s may have failed: %s", where, error)
+                    return Posted.UNKNOWN
+                log.warning("posting in channel %s: %s; sending again", where, error)
+                await asyncio.sleep(delay)
+            except discord.HTTPException as error:
+                metrics.record_error(PLATFORM, "post")
+                log.warning("could not post in channel %s: %s", where, error)
+                return Posted.NO
+            else:
+                return Posted.YES
+        return Posted.UNKNOWN
 
     async def _dm(self, user_id: str, messages: list[Message]) -> bool:
         if not user_id.isdigit():
             return False
         try:
             channel = await self.client.create_dm(discord.Object(id=int(user_id)))
-            for message in messages:
-                await channel.send(**message.channel_kwargs())
         except discord.HTTPException as error:
             log.warning("could not send a direct message to %s: %s", user_id, error)
             return False
+        for message in messages:
+            if await self._post_once(channel, f"DM {user_id}", message) is not Posted.YES:
+                return False
         return True
 
     def _system_channel(self, guild_id: str) -> str | None:
@@ -418,6 +524,46 @@ class InteractionRunner:
         if param.kind is Kind.MEMBER and text.isdigit():
             return f"<@{text}>"
         return text
+
+
+def _table_command(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> Command | None:
+    """Find the table command an interaction ran, if discord.py found one."""
+    command: object = None
+    if isinstance(error, app_commands.CommandSignatureMismatch):
+        command = error.command
+    elif not isinstance(error, app_commands.CommandNotFound):
+        command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return None  # a group run without an action, or a context menu
+    return named(command.qualified_name)
+
+
+def _unknown_command_text(language: str, interaction: discord.Interaction) -> str:
+    """Say which command is unknown and what its group offers (or where to find the rest)."""
+    words = _typed(dict(interaction.data or {}))
+    typed = "/" + " ".join(words) if words else "/"
+    lines = [translate(language, "discord.unknown_command", command=typed)]
+    group = words[0] if words else None
+    actions = [c for c in COMMANDS if c.group == group and c.action]
+    if group in GROUPS and actions:
+        names = ", ".join(f"`/{c.group} {c.action}`" for c in actions)
+        listed = translate(language, "discord.group_commands", group=f"/{group}", commands=names)
+        lines.append(listed)
+    else:
+        lines.append(translate(language, "discord.see_help"))
+    return "\n".join(lines)
+
+
+def _typed(data: dict[str, Any]) -> list[str]:
+    """Return the command and subcommand names an interaction carries (`body`, `frobnicate`)."""
+    words = [str(data.get("name", ""))]
+    options: list[dict[str, Any]] = list(data.get("options") or [])
+    while options and options[0].get("type") in (1, 2):  # a subcommand (group)
+        words.append(str(options[0].get("name", "")))
+        options = list(options[0].get("options") or [])
+    return [w for w in words if w]
 
 
 def _form_button(form: Form) -> FormButton:

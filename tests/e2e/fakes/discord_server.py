@@ -81,6 +81,8 @@ _ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
 _SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
 _CHAT_INPUT_NAME = re.compile(r"^[-_'\w]{1,32}$")
 _MAX_TIMEOUT = timedelta(days=28)
+# How long Discord remembers a nonce sent with ``enforce_nonce`` ("the past few minutes").
+NONCE_WINDOW = 5 * 60.0
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,11 @@ class InteractionRecord:
 
 @dataclass
 class ErrorRule:
-    """Answer the next ``remaining`` requests matching a route with a canned error."""
+    """Answer the next ``remaining`` requests matching a route with a canned error.
+
+    With ``applied`` the request takes effect first and only its answer is the error, as
+    when Discord made a message but its edge answered 5xx.
+    """
 
     method: str
     path: re.Pattern[str]
@@ -175,6 +181,7 @@ class ErrorRule:
     body: Json
     headers: dict[str, str]
     remaining: int
+    applied: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         """Return whether this rule still applies to the request."""
@@ -296,6 +303,8 @@ class FakeDiscord:
         self.bans: dict[int, Json] = {}
         self.dm_blocked: set[int] = set()
         self.error_rules: list[ErrorRule] = []
+        # (author id, nonce) -> (message id, when it was made), for ``enforce_nonce``.
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
         self.gateway_frames: list[Json] = []
         self.identify_count = 0
@@ -304,6 +313,8 @@ class FakeDiscord:
         self._session: _GatewaySession | None = None
         self._conn: _GatewayConnection | None = None
         self._open_sockets: set[web.WebSocketResponse] = set()
+        self._gateway_open = asyncio.Event()
+        self._gateway_open.set()
 
         self.users: dict[int, FakeUser] = {}
         self.roles: dict[int, FakeRole] = {}
@@ -344,6 +355,7 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Close open gateway sockets and stop serving (close the client under test first)."""
+        self._gateway_open.set()
         for ws in list(self._open_sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001)
@@ -495,11 +507,26 @@ class FakeDiscord:
         body: Json,
         headers: Mapping[str, str] | None = None,
         count: int = 1,
+        applied: bool = False,
     ) -> ErrorRule:
-        """Answer the next ``count`` requests matching ``method`` and a path regex with an error."""
-        rule = ErrorRule(method, re.compile(path), status, body, dict(headers or {}), count)
+        """Answer the next ``count`` requests matching ``method`` and a path regex with an error.
+
+        ``applied`` lets each request take effect before the error is answered.
+        """
+        rule = ErrorRule(
+            method, re.compile(path), status, body, dict(headers or {}), count, applied
+        )
         self.error_rules.append(rule)
         return rule
+
+    def server_error(
+        self, method: str, path: str, *, status: int = 500, count: int = 1, applied: bool = True
+    ) -> ErrorRule:
+        """Answer the next ``count`` matching requests with a 5xx, by default after doing them."""
+        body = {"message": f"{status}: Server Error", "code": 0}
+        return self.inject_error(
+            method, path, status=status, body=body, count=count, applied=applied
+        )
 
     def rate_limit(
         self,
@@ -537,6 +564,14 @@ class FakeDiscord:
         else:
             await conn.ws.close(code=code, message=b"dropped by FakeDiscord")
         self._notify()
+
+    def hold_gateway(self) -> None:
+        """Keep new gateway connections waiting for HELLO, as in an outage, until released."""
+        self._gateway_open.clear()
+
+    def release_gateway(self) -> None:
+        """Let gateway connections held by ``hold_gateway`` go on."""
+        self._gateway_open.set()
 
     async def send_reconnect(self) -> None:
         """Ask the client to reconnect and resume (gateway opcode 7)."""
@@ -740,9 +775,10 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         conn = _GatewayConnection(ws=ws, request=request)
-        self._conn = conn
         self._open_sockets.add(ws)
         try:
+            await self._gateway_open.wait()
+            self._conn = conn
             hello = {"heartbeat_interval": int(self.heartbeat_interval * 1000)}
             await conn.send({"op": 10, "d": hello, "s": None, "t": None})
             async for message in ws:
@@ -1256,7 +1292,12 @@ class FakeDiscord:
         for rule in self.error_rules:
             if rule.matches(incoming.method, incoming.path):
                 rule.remaining -= 1
+                if rule.applied:
+                    await self._route_to_handler(incoming, authorization)
                 return _Reply(rule.status, copy.deepcopy(rule.body), dict(rule.headers))
+        return await self._route_to_handler(incoming, authorization)
+
+    async def _route_to_handler(self, incoming: _Request, authorization: str | None) -> _Reply:
         needs_auth = not incoming.path.startswith(("/interactions/", "/webhooks/"))
         if needs_auth and authorization != f"Bot {self.token}":
             return _error(401, 0, "401: Unauthorized")
@@ -1722,7 +1763,23 @@ class FakeDiscord:
         body: Json = req.body or {}
         if not (body.get("content") or body.get("embeds") or body.get("components") or req.files):
             return _error(400, 50006, "Cannot send an empty message")
-        return _Reply(body=self._store_message(int(channel["id"]), body, files=req.files))
+        nonce = body.get("nonce")
+        key = (self.bot_user.id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord's rule: the same author and nonce within a few minutes get the message
+            # made the first time (or 404 if it was deleted), never a second one.
+            seen = self._nonces.get(key)
+            if seen is not None and self.now() - seen[1] < NONCE_WINDOW:
+                existing = self.messages.get(seen[0])
+                if existing is None:
+                    return _error(404, 10008, "Unknown Message")
+                return _Reply(body=existing)
+        message = self._store_message(int(channel["id"]), body, files=req.files)
+        if nonce is not None:
+            message["nonce"] = nonce
+            if body.get("enforce_nonce"):
+                self._nonces[key] = (int(message["id"]), self.now())
+        return _Reply(body=message)
 
     async def _get_message(self, req: _Request, match: re.Match[str]) -> _Reply:
         message = self._channel_message(match)
