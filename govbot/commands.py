@@ -100,7 +100,7 @@ class Command:
         Slack and the console: `/gov body add <body> <member> [role:member|chair]`;
         Discord: `/body add body:<body> member:<member> [role:member|chair]`.
         """
-        params = [p.usage(platform, language) for p in self.params if not p.hidden]
+        params = [p.usage(platform, language) for p in self.options]
         return " ".join([self.invocation(platform, language), *params])
 
     def invocation(self, platform: str = "slack", language: str = DEFAULT_LANGUAGE) -> str:
@@ -109,6 +109,11 @@ class Command:
             words = [discord_name(w, language) for w in self.name.split()]
             return "/" + " ".join(words)
         return f"/gov {self.name}"
+
+    @property
+    def options(self) -> tuple[Param, ...]:
+        """Return the parameters a member types (hidden ones are set by buttons only)."""
+        return tuple(p for p in self.params if not p.hidden)
 
     def param(self, name: str) -> Param | None:
         """Find a parameter by name."""

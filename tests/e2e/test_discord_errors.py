@@ -73,7 +73,7 @@ async def test_a_missing_required_option_is_explained_with_the_usage_line(
 
     text = await _only_private_answer(harness, record)
     assert "Missing value: body." in text
-    assert "Usage: /gov body join <body>" in text
+    assert "Usage: /body join body:<body>" in text
 
 
 async def test_the_private_answer_is_in_the_community_language(harness: DiscordHarness) -> None:
@@ -89,7 +89,7 @@ async def test_the_private_answer_is_in_the_community_language(harness: DiscordH
     missing_text = await _only_private_answer(harness, missing)
     assert "我不认识命令 /body frobnicate" in unknown_text
     assert "/body 的命令有：`/body create`" in unknown_text
-    assert "用法：/gov body join <body>" in missing_text
+    assert "用法：/机构 加入 机构:<body>" in missing_text
 
 
 async def test_an_unresolved_member_option_is_read_as_a_mention_not_a_python_repr(

@@ -100,6 +100,10 @@ def _choices(command: Command, param: Param) -> list[Choice[str]]:
     return [Choice(name=value, value=value) for value in values]
 
 
+def _must_give(param: Param) -> bool:
+    return param.required and param.default is None
+
+
 def _callback(command: Command, invoke: Invoke, suggest_bodies: Suggest) -> Any:
     async def callback(interaction: discord.Interaction, **options: Any) -> None:
         raw = {
@@ -118,22 +122,22 @@ def _callback(command: Command, invoke: Invoke, suggest_bodies: Suggest) -> Any:
             param.name,
             inspect.Parameter.KEYWORD_ONLY,
             annotation=_annotation(param),
-            default=inspect.Parameter.empty if param.required else None,
+            default=inspect.Parameter.empty if _must_give(param) else None,
         )
-        for param in command.params
+        for param in command.options
     ]
     callback.__signature__ = inspect.Signature([interaction, *options])  # type: ignore[attr-defined]
-    if not command.params:
+    if not command.options:
         return callback
     decorated: Any = app_commands.describe(
-        **{p.name: _described(f"param.{p.name}") for p in command.params}
+        **{p.name: _described(f"param.{p.name}") for p in command.options}
     )(callback)
-    decorated = app_commands.rename(**{p.name: _named(p.name) for p in command.params})(decorated)
-    choices = {p.name: _choices(command, p) for p in command.params}
+    decorated = app_commands.rename(**{p.name: _named(p.name) for p in command.options})(decorated)
+    choices = {p.name: _choices(command, p) for p in command.options}
     choices = {name: listed for name, listed in choices.items() if listed}
     if choices:
         decorated = app_commands.choices(**choices)(decorated)
-    bodies = {p.name: suggest_bodies for p in command.params if p.kind is Kind.BODY}
+    bodies = {p.name: suggest_bodies for p in command.options if p.kind is Kind.BODY}
     if bodies:
         decorated = app_commands.autocomplete(**bodies)(decorated)
     return decorated
