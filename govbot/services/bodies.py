@@ -73,6 +73,7 @@ def add_member(ctx: Context, args: Args) -> list[Reply]:
     for seat in current:
         _end(ctx, seat)
     replaced = _demote_chairs(ctx, body, keep=member) if role is Role.CHAIR else []
+    role = _first_role(ctx, body) if role is Role.MEMBER and not current else role
     _seat(ctx, body, member, role, until, since=ctx.now)
     if role is Role.CHAIR and body.rotating_chair:
         body.chair_rotates_at = _term(body).after(ctx.now)
@@ -120,7 +121,7 @@ def join_body(ctx: Context, args: Args) -> list[Reply]:
     if ctx.seats(body, ctx.actor):
         raise Refusal("error.already_member", body=body.slug)
     until = _term(body).after(ctx.now) if body.term and not body.rotating_chair else None
-    _seat(ctx, body, ctx.actor, Role.MEMBER, until, since=ctx.now)
+    _seat(ctx, body, ctx.actor, _first_role(ctx, body), until, since=ctx.now)
     _fill_rotating_chair(ctx, body)
     return [
         Reply(ctx.t("body.joined", member=mention(ctx.actor), body=body.slug), Visibility.PUBLIC)
@@ -356,6 +357,19 @@ def _unseat(ctx: Context, body: Body, member: Member, key: str) -> list[Reply]:
     if was_chair and body.rotating_chair:
         replies += pass_rotating_chair(ctx, body)
     return replies
+
+
+def _first_role(ctx: Context, body: Body) -> Role:
+    """Seat the first member of an empty rotating-chair body as its chair straight away.
+
+    Seating them as a member and promoting them in the same instant would leave a
+    zero-length member term in the history.
+    """
+    if body.rotating_chair and not ctx.seats(body):
+        body.chair_rotates_at = _term(body).after(ctx.now)
+        ctx.session.add(body)
+        return Role.CHAIR
+    return Role.MEMBER
 
 
 def _fill_rotating_chair(ctx: Context, body: Body) -> None:
