@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from govbot.domain.durations import Duration, parse_duration
@@ -203,9 +204,8 @@ class Context:
     def find_body(self, slug: str) -> Body | None:
         """Find a body by slug (once per command), or None."""
         if slug not in self._bodies:
-            body = self.session.exec(
-                select(Body).where(Body.community_id == self.community_id, Body.slug == slug)
-            ).first()
+            params = {"community": self.community_id, "slug": slug}
+            body = self.session.exec(_BODY, params=params).first()
             if body is None:
                 return None
             self._bodies[slug] = body
@@ -226,17 +226,10 @@ class Context:
 
     def seats(self, body: Body, member: Member | None = None) -> list[Membership]:
         """Return the terms on a body that grant a seat now (of one member, if given)."""
-        # Ended terms are recorded (`end_recorded`), so the index on (body, end_recorded)
-        # reads only current and future-ending terms, however long the history.
-        query = select(Membership).where(
-            Membership.body_id == body.id,
-            col(Membership.end_recorded).is_(False),
-            col(Membership.start) <= self.now,
-            or_(col(Membership.end).is_(None), col(Membership.end) > self.now),
-        )
-        if member is not None:
-            query = query.where(Membership.member_id == member.id)
-        return list(self.session.exec(query.order_by(col(Membership.start), col(Membership.id))))
+        params = {"body": body.id, "now": self.now}
+        if member is None:
+            return list(self.session.exec(_SEATS, params=params))
+        return list(self.session.exec(_SEATS_OF, params={**params, "member": member.id}))
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""
@@ -258,13 +251,31 @@ def actor_label(member: Member) -> str:
     return f"member:{member.id}"
 
 
+_MEMBER = select(Member).where(
+    Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user")
+)
+_BODY = select(Body).where(
+    Body.community_id == bindparam("community"), Body.slug == bindparam("slug")
+)
+# Ended terms are recorded (`end_recorded`), so the index on (body, end_recorded) reads only
+# current and future-ending terms, however long the history.
+_SEATS = (
+    select(Membership)
+    .where(
+        Membership.body_id == bindparam("body"),
+        col(Membership.end_recorded).is_(False),
+        col(Membership.start) <= bindparam("now"),
+        or_(col(Membership.end).is_(None), col(Membership.end) > bindparam("now")),
+    )
+    .order_by(col(Membership.start), col(Membership.id))
+)
+_SEATS_OF = _SEATS.where(Membership.member_id == bindparam("member"))
+
+
 def find_member(session: Session, community_id: int, user_id: str) -> Member | None:
     """Find a platform user already recorded in a community."""
-    return session.exec(
-        select(Member).where(
-            Member.community_id == community_id, Member.platform_user_id == user_id
-        )
-    ).first()
+    found = session.exec(_MEMBER, params={"community": community_id, "user": user_id})
+    return found.first()
 
 
 def member_for(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -398,11 +399,14 @@ def _seniority(ctx: Context, body: Body, seats: list[Membership]) -> dict[int, d
     return since
 
 
+_MEMBERS = select(Member).where(col(Member.id).in_(bindparam("ids", expanding=True)))
+
+
 def _members(ctx: Context, seats: Sequence[Membership]) -> dict[int, Member]:
-    ids = {s.member_id for s in seats}
+    ids = sorted({s.member_id for s in seats})
     if not ids:
         return {}
-    rows = ctx.session.exec(select(Member).where(col(Member.id).in_(ids))).all()
+    rows = ctx.session.exec(_MEMBERS, params={"ids": ids}).all()
     return {m.id: m for m in rows if m.id is not None}
 
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
@@ -134,12 +135,15 @@ def community_for(session: Session, platform: str, external_id: str, now: dateti
     return community
 
 
+# Built once: the hot lookups every command makes skip building and coercing a statement.
+_COMMUNITY = select(Community).where(
+    Community.platform == bindparam("platform"), Community.external_id == bindparam("external")
+)
+
+
 def _find_community(session: Session, platform: str, external_id: str) -> Community | None:
-    return session.exec(
-        select(Community).where(
-            Community.platform == platform, Community.external_id == external_id
-        )
-    ).first()
+    found = session.exec(_COMMUNITY, params={"platform": platform, "external": external_id})
+    return found.first()
 
 
 def address(reply: Reply, community: Community, caller: Caller | None) -> Reply:

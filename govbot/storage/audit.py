@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, event, select, type_coerce, update
+from sqlalchemy import String, bindparam, event, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -67,13 +67,23 @@ def _forget_heads(session: OrmSession, transaction: SessionTransaction) -> None:
         session.info.pop(_HEADS, None)
 
 
+# Built once: every writing command runs these.
+_LOCK_HEAD = (
+    select(_HEAD.c.seq, _HEAD.c.hash)
+    .where(_HEAD.c.community_id == bindparam("community"))
+    .with_for_update()
+)
+_INSERT_ENTRY = _ENTRY.insert()
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.community_id == bindparam("community"))
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+)
+
+
 def lock_head(session: Session, community_id: int) -> None:
     """Lock a community's chain head for the rest of the transaction (writers call it first)."""
-    row = session.execute(
-        select(_HEAD.c.seq, _HEAD.c.hash)
-        .where(_HEAD.c.community_id == community_id)
-        .with_for_update()
-    ).one()
+    row = session.execute(_LOCK_HEAD, {"community": community_id}).one()
     session.info.setdefault(_HEADS, {})[community_id] = (row[0], row[1])
 
 
@@ -106,23 +116,22 @@ def append(
     )
     entry_hash = entry.entry_hash()
     session.execute(
-        _ENTRY.insert().values(
-            community_id=community_id,
-            seq=entry.seq,
-            at=at,
-            actor=actor,
-            action=action,
-            subject_kind=subject_kind,
-            subject_id=entry.subject_id,
-            data_digest=entry.data_digest,
-            prev_hash=head_hash,
-            hash=entry_hash,
-        )
+        _INSERT_ENTRY,
+        {
+            "community_id": community_id,
+            "seq": entry.seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject_kind": subject_kind,
+            "subject_id": entry.subject_id,
+            "data_digest": entry.data_digest,
+            "prev_hash": head_hash,
+            "hash": entry_hash,
+        },
     )
     session.execute(
-        update(_HEAD)
-        .where(_HEAD.c.community_id == community_id)
-        .values(seq=entry.seq, hash=entry_hash)
+        _MOVE_HEAD, {"community": community_id, "head_seq": entry.seq, "head_hash": entry_hash}
     )
     heads[community_id] = (entry.seq, entry_hash)
     return entry
