@@ -128,8 +128,7 @@ async def test_text_from_users_cannot_ping_the_channel_or_anyone(slack_bot: Slac
 async def test_channel_links_from_the_bot_stay_links(slack_bot: SlackBot) -> None:
     await slack_bot.gov("setup init", user_id=ADMIN_ID)
     await slack_bot.posted("Governance is set up")
-    await slack_bot.gov("setup set announce:<#C0ANNOUNCE|announce>", user_id=ADMIN_ID)
-    await slack_bot.fake.wait_for_response()
+    await slack_bot.ephemeral("setup set announce:<#C0ANNOUNCE|announce>", user_id=ADMIN_ID)
 
     shown = await slack_bot.ephemeral("setup show")
 

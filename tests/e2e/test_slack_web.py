@@ -13,7 +13,13 @@ from aiohttp import ClientSession
 
 from tests.e2e import slack_fixtures
 from tests.e2e.fakes.slack_server import DEFAULT_USER_ID, FakeSlack, SignedRequestClient
-from tests.e2e.slack_fixtures import ADMIN_ID, SIGNING_SECRET, SlackBot, command_count
+from tests.e2e.slack_fixtures import (
+    ADMIN_ID,
+    SIGNING_SECRET,
+    SlackBot,
+    command_count,
+    private_answer,
+)
 
 fake_slack = slack_fixtures.fake_slack
 slack_bot = slack_fixtures.slack_bot
@@ -117,7 +123,7 @@ async def test_govbot_run_serves_slack_and_stops_cleanly_on_sigterm(
             payload = fake_slack.payloads.slash_command("help")
             answer = await slack.send_slash_command(payload)
             assert answer.status == 200
-            post = await fake_slack.wait_for_response(payload["response_url"])
+            post = await private_answer(fake_slack, payload, answer)
             assert "/gov body join" in post.body["text"]
         async with ClientSession() as http, http.get(f"{base}/healthz") as health:
             assert health.status == 200

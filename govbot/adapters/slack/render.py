@@ -45,6 +45,15 @@ def _escape_all(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """Undo the escaping Slack applies to typed text, so that it is escaped once on the way out.
+
+    Slack sends `&`, `<` and `>` that a user typed as `&amp;`, `&lt;` and `&gt;`; any `<` left
+    is one of Slack's own tokens (`<@U123|name>`, `<#C123|name>`), which the parser reads.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def message(reply: Reply, language: str) -> JsonDict:
     """Render a reply as the `text` and `blocks` of a Slack message."""
     text = escape(reply.text)
