@@ -159,6 +159,16 @@ async def slack_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Slac
         yield bot
 
 
+@pytest_asyncio.fixture
+async def slack_bot_each_db(
+    fake_slack: FakeSlack, tmp_path: Path, database_url: str
+) -> AsyncIterator[SlackBot]:
+    """Run govbot on Slack over HTTP on SQLite, then on a fresh Postgres database."""
+    settings = slack_settings(tmp_path, fake_slack, database_url=database_url)
+    async with running_slack(settings, fake_slack) as bot:
+        yield bot
+
+
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
     """Wait until a condition holds, checking often; fail after the timeout."""
     deadline = asyncio.get_running_loop().time() + timeout

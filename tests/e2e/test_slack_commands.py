@@ -12,6 +12,7 @@ from tests.e2e.slack_fixtures import ADMIN_ID, SlackBot, count, private_answer
 
 fake_slack = slack_fixtures.fake_slack
 slack_bot = slack_fixtures.slack_bot
+slack_bot_each_db = slack_fixtures.slack_bot_each_db
 
 
 def _texts(blocks: list[dict[str, Any]]) -> str:
@@ -148,7 +149,8 @@ async def test_an_admin_creates_a_body_and_the_announcement_is_public(slack_bot:
     await slack_bot.posted("@member joined docs.")
 
 
-async def test_audit_log_and_verify_answer_privately(slack_bot: SlackBot) -> None:
+async def test_audit_log_and_verify_answer_privately(slack_bot_each_db: SlackBot) -> None:
+    slack_bot = slack_bot_each_db
     await _set_up(slack_bot)
 
     log = await slack_bot.ephemeral("audit log")
@@ -159,7 +161,10 @@ async def test_audit_log_and_verify_answer_privately(slack_bot: SlackBot) -> Non
     assert "Audit chain intact: 7 entries" in verify.body["text"]
 
 
-async def test_audit_export_arrives_privately_as_a_code_block(slack_bot: SlackBot) -> None:
+async def test_audit_export_arrives_privately_as_a_code_block(
+    slack_bot_each_db: SlackBot,
+) -> None:
+    slack_bot = slack_bot_each_db
     await _set_up(slack_bot)
 
     post = await slack_bot.ephemeral("audit export format:json")
