@@ -94,3 +94,13 @@ async def test_a_redelivered_socket_event_has_one_effect(socket_bot: SlackBot) -
     await eventually(lambda: command_count("app_home", "duplicate") == duplicates + 1)
     assert len(fake.calls_to("views.publish")) == 1
     assert count(socket_bot.store, Delivery) == 1
+
+
+async def test_socket_mode_is_ready_only_while_the_socket_is_connected(
+    socket_bot: SlackBot,
+) -> None:
+    assert socket_bot.front_end.ready()
+
+    await socket_bot.front_end.stop()
+
+    assert not socket_bot.front_end.ready()

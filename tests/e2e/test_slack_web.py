@@ -137,3 +137,17 @@ async def test_govbot_run_serves_slack_and_stops_cleanly_on_sigterm(
             process.kill()
             await process.wait()
     assert not any("Traceback" in line for line in log), "".join(log)
+
+
+async def test_http_mode_is_ready_once_started_and_reports_its_gauges(
+    slack_bot: SlackBot,
+) -> None:
+    front_end = slack_bot.front_end
+
+    assert front_end.ready()
+    gauges = front_end.gauges()
+    assert gauges["govbot_slack_commands_in_flight"][1] == 0
+    assert gauges["govbot_slack_inbox_pending"][1] == 0
+    assert all(help_text for help_text, _ in gauges.values())
+    await front_end.stop()
+    assert not front_end.ready()
