@@ -92,17 +92,35 @@ class SlackBot:
         *,
         user_id: str = DEFAULT_USER_ID,
         channel_id: str = DEFAULT_CHANNEL_ID,
-    ) -> ResponseUrlPost:
-        """Type `/gov text` and wait for the private answer it gets through its response_url."""
+    ) -> PrivateAnswer:
+        """Type `/gov text` and return the private answer: on the ack, else its response_url."""
         payload, answer = await self.gov(text, user_id=user_id, channel_id=channel_id)
         assert answer.status == 200, answer.text
-        return await self.fake.wait_for_response(payload["response_url"])
+        return await private_answer(self.fake, payload, answer)
 
     async def posted(self, fragment: str, *, since: int = 0) -> ApiCall:
         """Wait for a public message (chat.postMessage) whose text contains a fragment."""
         return await self.fake.wait_for_call(
             "chat.postMessage", lambda c: c.ok and fragment in c.args["text"], since=since
         )
+
+
+@dataclass(frozen=True)
+class PrivateAnswer:
+    """The answer only the caller sees, and how it came: on the ack or through response_url."""
+
+    body: dict[str, Any]
+    on_ack: bool
+
+
+async def private_answer(
+    fake: FakeSlack, payload: dict[str, str], answer: AppReply
+) -> PrivateAnswer:
+    """Read the private answer to a slash command from its ack, or wait for its response_url."""
+    if answer.text:
+        return PrivateAnswer(answer.json(), on_ack=True)
+    post: ResponseUrlPost = await fake.wait_for_response(payload["response_url"])
+    return PrivateAnswer(post.body, on_ack=False)
 
 
 @asynccontextmanager
@@ -138,6 +156,16 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 async def slack_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackBot]:
     """Run govbot on Slack over HTTP, one workspace, against the fake."""
     async with running_slack(slack_settings(tmp_path, fake_slack), fake_slack) as bot:
+        yield bot
+
+
+@pytest_asyncio.fixture
+async def slack_bot_each_db(
+    fake_slack: FakeSlack, tmp_path: Path, database_url: str
+) -> AsyncIterator[SlackBot]:
+    """Run govbot on Slack over HTTP on SQLite, then on a fresh Postgres database."""
+    settings = slack_settings(tmp_path, fake_slack, database_url=database_url)
+    async with running_slack(settings, fake_slack) as bot:
         yield bot
 
 

@@ -43,9 +43,10 @@ async def test_one_process_serves_discord_and_slack_from_one_database(
             assert "/gov" not in embed_text(answer)
 
             payload = fake_slack.payloads.slash_command("body list")
-            await fake_slack.push_slash_command(payload)
-            post = await fake_slack.wait_for_response(payload["response_url"], timeout=15)
-            assert "setup init" in post.body["text"]  # no bodies yet in this workspace
+            envelope = await fake_slack.push_slash_command(payload)
+            ack = await fake_slack.wait_for_ack(envelope, timeout=15)
+            assert ack.payload is not None  # the private answer rides on the ack
+            assert "setup init" in ack.payload["text"]  # no bodies yet in this workspace
 
             os.kill(os.getpid(), signal.SIGTERM)
             await asyncio.wait_for(serving, 15)

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from tests.e2e.fakes.slack_server import (
     DEFAULT_CHANNEL_ID,
     DEFAULT_USER_ID,
+    Breakage,
     FakeSlack,
     SignedRequestClient,
     SigningMode,
@@ -331,6 +332,38 @@ async def test_rate_limited_call_fails_without_a_retry_handler() -> None:
         assert raised.value.response.status_code == 429
         assert raised.value.response.headers["Retry-After"] == "1"
         assert raised.value.response["error"] == "ratelimited"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("breakage", "status"), [("html_502", 502), ("text_500", 500)])
+async def test_a_broken_proxy_answer_reaches_the_client_as_no_json(
+    breakage: Breakage, status: int
+) -> None:
+    async with FakeSlack() as fake:
+        fake.break_next("chat.postMessage", breakage)
+        client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+
+        with pytest.raises(SlackApiError) as raised:
+            await client.chat_postMessage(channel=DEFAULT_CHANNEL_ID, text="hi")
+
+        assert raised.value.response.status_code == status
+        assert not isinstance(raised.value.response.data, dict) or not raised.value.response.data
+        assert [c.status for c in fake.calls_to("chat.postMessage")] == [status]
+        await client.chat_postMessage(channel=DEFAULT_CHANNEL_ID, text="again")  # only once
+
+
+@pytest.mark.asyncio
+async def test_a_slowed_down_method_answers_late() -> None:
+    async with FakeSlack() as fake:
+        fake.slow_down("users.info", 0.3)
+        client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+        loop = asyncio.get_running_loop()
+
+        started = loop.time()
+        answer = await client.users_info(user=DEFAULT_USER_ID)
+
+        assert loop.time() - started >= 0.3
+        assert answer["user"]["id"] == DEFAULT_USER_ID
 
 
 @pytest.mark.asyncio

@@ -63,8 +63,8 @@ async def test_the_home_tab_shows_the_members_bodies_and_terms(slack_bot: SlackB
 
 async def test_the_home_tab_speaks_the_communitys_language(slack_bot: SlackBot) -> None:
     await _set_up(slack_bot)
-    await slack_bot.gov("setup set language:zh-CN", user_id=ADMIN_ID)
-    await slack_bot.fake.wait_for_response()
+    changed = await slack_bot.ephemeral("setup set language:zh-CN", user_id=ADMIN_ID)
+    assert "language" in changed.body["text"]
 
     await slack_bot.slack.send_event(slack_bot.fake.payloads.app_home_opened())
 

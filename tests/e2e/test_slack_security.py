@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from govbot.storage.models import AuditEntry, Community, Delivery, Membership
@@ -128,8 +130,7 @@ async def test_text_from_users_cannot_ping_the_channel_or_anyone(slack_bot: Slac
 async def test_channel_links_from_the_bot_stay_links(slack_bot: SlackBot) -> None:
     await slack_bot.gov("setup init", user_id=ADMIN_ID)
     await slack_bot.posted("Governance is set up")
-    await slack_bot.gov("setup set announce:<#C0ANNOUNCE|announce>", user_id=ADMIN_ID)
-    await slack_bot.fake.wait_for_response()
+    await slack_bot.ephemeral("setup set announce:<#C0ANNOUNCE|announce>", user_id=ADMIN_ID)
 
     shown = await slack_bot.ephemeral("setup show")
 
@@ -145,3 +146,83 @@ async def test_a_rate_limited_post_is_retried_and_arrives(slack_bot: SlackBot) -
     attempts = slack_bot.fake.calls_to("chat.postMessage")
     assert [c.status for c in attempts] == [429, 200]
     assert posted.args["channel"] == DEFAULT_CHANNEL_ID
+
+
+async def test_a_timestamp_that_is_no_number_gets_401_not_500(slack_bot: SlackBot) -> None:
+    payload = slack_bot.fake.payloads.slash_command("setup init", user_id=ADMIN_ID)
+
+    answer = await slack_bot.slack.post(
+        urlencode(payload),
+        "application/x-www-form-urlencoded",
+        headers={"X-Slack-Request-Timestamp": "soon"},
+    )
+
+    assert answer.status == 401
+    assert count(slack_bot.store, Community) == 0
+    assert _world_calls(slack_bot) == []
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["team_id", "user_id"],
+)
+async def test_a_signed_command_naming_no_workspace_or_user_gets_400_and_never_runs(
+    slack_bot: SlackBot, field: str
+) -> None:
+    payload = slack_bot.fake.payloads.slash_command("body list")
+    payload[field] = ""
+
+    answer = await slack_bot.slack.send_slash_command(payload)
+
+    assert answer.status == 400
+    assert count(slack_bot.store, Community) == 0
+    assert count(slack_bot.store, Delivery) == 0
+    assert _world_calls(slack_bot) == []
+    assert slack_bot.fake.responses == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["payload=%7Bnot+json", "payload=%5B%5D", "payload=%7B%22type%22%3A%22block_actions%22%7D"],
+)
+async def test_a_signed_but_malformed_interaction_gets_400(slack_bot: SlackBot, body: str) -> None:
+    answer = await slack_bot.slack.post(body, "application/x-www-form-urlencoded")
+
+    assert answer.status == 400
+    assert count(slack_bot.store, Community) == 0
+    assert _world_calls(slack_bot) == []
+
+
+async def test_a_signed_event_that_is_no_object_gets_400(slack_bot: SlackBot) -> None:
+    answer = await slack_bot.slack.post("[1, 2]", "application/json")
+
+    assert answer.status == 400
+
+
+async def test_text_slack_already_escaped_is_shown_escaped_once(slack_bot: SlackBot) -> None:
+    await slack_bot.gov("setup init", user_id=ADMIN_ID)
+    await slack_bot.posted("Governance is set up")
+
+    # What Slack sends when an admin types: title:"R&D <core>"
+    await slack_bot.gov(
+        'body create name:rd kind:custom title:"R&amp;D &lt;core&gt;"', user_id=ADMIN_ID
+    )
+
+    posted = await slack_bot.posted("Body rd")
+    assert "(R&amp;D &lt;core&gt;)" in posted.args["text"]
+    assert "&amp;amp;" not in posted.args["text"]
+    assert "&amp;lt;" not in posted.args["text"]
+
+
+async def test_a_title_cannot_turn_the_bots_sentence_bold(slack_bot: SlackBot) -> None:
+    await slack_bot.gov("setup init", user_id=ADMIN_ID)
+    await slack_bot.posted("Governance is set up")
+
+    await slack_bot.gov(
+        'body create name:loud kind:custom title:"*all* `of_this"', user_id=ADMIN_ID
+    )
+
+    posted = await slack_bot.posted("Body loud")
+    shown = posted.arg("blocks")[0]["text"]["text"]
+    assert "*all*" not in shown and "`" not in shown
+    assert "\u2217all\u2217 \u02cbof_this" in shown

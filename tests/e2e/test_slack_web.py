@@ -13,7 +13,13 @@ from aiohttp import ClientSession
 
 from tests.e2e import slack_fixtures
 from tests.e2e.fakes.slack_server import DEFAULT_USER_ID, FakeSlack, SignedRequestClient
-from tests.e2e.slack_fixtures import ADMIN_ID, SIGNING_SECRET, SlackBot, command_count
+from tests.e2e.slack_fixtures import (
+    ADMIN_ID,
+    SIGNING_SECRET,
+    SlackBot,
+    command_count,
+    private_answer,
+)
 
 fake_slack = slack_fixtures.fake_slack
 slack_bot = slack_fixtures.slack_bot
@@ -117,7 +123,7 @@ async def test_govbot_run_serves_slack_and_stops_cleanly_on_sigterm(
             payload = fake_slack.payloads.slash_command("help")
             answer = await slack.send_slash_command(payload)
             assert answer.status == 200
-            post = await fake_slack.wait_for_response(payload["response_url"])
+            post = await private_answer(fake_slack, payload, answer)
             assert "/gov body join" in post.body["text"]
         async with ClientSession() as http, http.get(f"{base}/healthz") as health:
             assert health.status == 200
@@ -131,3 +137,17 @@ async def test_govbot_run_serves_slack_and_stops_cleanly_on_sigterm(
             process.kill()
             await process.wait()
     assert not any("Traceback" in line for line in log), "".join(log)
+
+
+async def test_http_mode_is_ready_once_started_and_reports_its_gauges(
+    slack_bot: SlackBot,
+) -> None:
+    front_end = slack_bot.front_end
+
+    assert front_end.ready()
+    gauges = front_end.gauges()
+    assert gauges["govbot_slack_commands_in_flight"][1] == 0
+    assert gauges["govbot_slack_inbox_pending"][1] == 0
+    assert all(help_text for help_text, _ in gauges.values())
+    await front_end.stop()
+    assert not front_end.ready()

@@ -96,3 +96,33 @@ def test_a_form_becomes_a_modal_and_its_submission_becomes_text_values() -> None
         }
     )
     assert submitted == {"announce": "<#C0NEW>", "leaderboard": "no", "level1_days": "9"}
+
+
+def test_text_slack_already_escaped_is_read_back_as_typed() -> None:
+    typed = render.unescape('body create name:rd title:"R&amp;D &lt;team&gt;" <@U0ADA|ada>')
+
+    assert typed == 'body create name:rd title:"R&D <team>" <@U0ADA|ada>'
+    assert render.message(Reply("R&D <team>"), "en")["text"] == "R&amp;D &lt;team&gt;"
+
+
+def test_member_text_cannot_reformat_the_bots_own_wording() -> None:
+    title = "*loud* `tick _it_ ~gone~"
+    reply = Reply(f"Body x ({title}) created. Type `/gov help` in any channel.")
+
+    shown = render.message(reply, "en")
+
+    for text in (shown["text"], shown["blocks"][0]["text"]["text"]):
+        assert "`/gov help`" in text  # govbot's own code span stays code
+        assert text.count("`") == 2
+        for marker in ("*loud*", "_it_", "~gone~"):
+            assert marker not in text
+        assert "\u2217loud\u2217" in text
+
+
+def test_markers_inside_words_and_in_exports_are_left_alone() -> None:
+    reply = Reply("level1_days: 7", attachment=Attachment("audit.json", '[{"a": "`x`"}]'))
+
+    shown = render.message(reply, "en")
+
+    assert shown["text"] == "level1_days: 7"
+    assert '"`x`"' in shown["blocks"][1]["text"]["text"]

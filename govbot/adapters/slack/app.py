@@ -1,35 +1,46 @@
-"""The Slack front end on Bolt: /gov, buttons, modals, the App Home and a message shortcut."""
+"""The Slack front end on Bolt: /gov, buttons, modals and the App Home.
+
+Every command is either done before Slack is told it was received, or written to the durable
+inbox first and run from there; beyond a bound on the work in flight the user is told to try
+again. The command's delivery key makes a second run (a redelivery, or the inbox taking over
+from a thread that was still running) a no-op.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from govbot import commands, metrics
 from govbot.adapters.slack import render
+from govbot.adapters.slack.errors import API_FAILURES, api_failed
 from govbot.adapters.slack.installations import GovbotInstallationStore, GovbotOAuthStateStore
 from govbot.adapters.slack.roles import WorkspaceRoles
 from govbot.config import Settings
-from govbot.i18n import translate
+from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Form, Notice, Reply, Visibility
-from govbot.services import Store
+from govbot.services import Store, inbox
 from govbot.services.base import Args, Caller
 from govbot.services.bodies import member_overview
 from govbot.services.runner import community_language, execute
@@ -41,10 +52,20 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-REPORT_SHORTCUT = "report_message"
 # Keep in step with deploy/slack-manifest.yaml.
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
 RATE_LIMIT_RETRIES = 2
+# Slack waits 3 s for an ack; a command still running after this goes to the inbox.
+ACK_BUDGET_SECONDS = 2.0
+# Commands running at once (typed, pressed, submitted, or taken from the inbox); past it
+# the user is told to try again rather than queued without limit.
+MAX_IN_FLIGHT = 64
+# Commands run on threads of their own, so the timers and the web app keep the default pool.
+COMMAND_THREADS = 8
+# How long a worker holds an inbox row before another may take it over.
+INBOX_LEASE = timedelta(seconds=10)
+INBOX_POLL_SECONDS = 1.0
+INBOX_MAX_ATTEMPTS = 5
 
 
 class Mode(StrEnum):
@@ -82,6 +103,44 @@ class Conversation:
     trigger_id: str | None = None
 
 
+@dataclass
+class Job:
+    """One command to run as a caller: a typed line, a button's line, or a modal's values."""
+
+    key: str | None
+    kind: str  # command | action | form
+    caller: Caller
+    text: str = ""
+    command: str = ""
+    raw: dict[str, str] = field(default_factory=dict)
+    response_url: str | None = None
+    trigger_id: str | None = None
+    unsure: bool = False  # users.info did not answer: run as no admin, and say so
+
+    def to_json(self) -> str:
+        """Write what the inbox needs to run this command later and answer it."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Job:
+        """Read a job back from the inbox."""
+        data = json.loads(text)
+        data["caller"] = Caller(**data["caller"])
+        data["trigger_id"] = None  # long expired by the time the inbox runs it
+        return cls(**data)
+
+
+@dataclass
+class Outcome:
+    """What became of a command by the time Slack must be answered."""
+
+    job: Job | None
+    replies: list[Reply] | None = None  # it finished within the budget
+    language: str = DEFAULT_LANGUAGE
+    busy: bool = False  # past the bound: not run
+    received: bool = False  # still running; written to the inbox when it had a key
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -94,8 +153,17 @@ def _payload_name(body: dict[str, Any]) -> str | None:
     return str(name) if name else None
 
 
+def _ephemeral(content: dict[str, Any]) -> dict[str, Any]:
+    return {"text": content["text"], "blocks": content.get("blocks"), "response_type": "ephemeral"}
+
+
 class SlackFrontEnd:
     """Serve govbot on Slack: over HTTP on the web app (one workspace or OAuth), or Socket Mode."""
+
+    max_in_flight = MAX_IN_FLIGHT
+    ack_budget = ACK_BUDGET_SECONDS
+    inbox_lease = INBOX_LEASE
+    inbox_poll = INBOX_POLL_SECONDS
 
     def __init__(self, settings: Settings, store: Store, web_host: WebHost) -> None:
         self.settings = settings
@@ -114,6 +182,7 @@ class SlackFrontEnd:
         )
         if self.mode is not Mode.SOCKET and not signing_secret:
             raise ValueError(f"Slack {self.mode} needs GOVBOT_SLACK_SIGNING_SECRET")
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.client = self.web_client(None if self.mode is Mode.OAUTH else bot_token)
         self.app = AsyncApp(
             name="govbot",
@@ -124,6 +193,14 @@ class SlackFrontEnd:
             oauth_settings=self._oauth_settings() if self.mode is Mode.OAUTH else None,
         )
         self._socket: AsyncSocketModeHandler | None = None
+        self._started = False
+        self._in_flight = 0
+        self._pending = 0
+        self._languages: dict[str, str] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._drainer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._register()
         if self.mode is not Mode.SOCKET:
             web_host.app.router.add_post(EVENTS_PATH, self._events)
@@ -159,7 +236,6 @@ class SlackFrontEnd:
         self.app.action(render.BUTTON_PATTERN)(self._on_button)
         self.app.view(render.FORM_CALLBACK)(self._on_form)
         self.app.event("app_home_opened")(self._on_home)
-        self.app.shortcut(REPORT_SHORTCUT)(self._on_report)
         if self.mode is Mode.OAUTH:
             # Uninstalling the app or revoking its token deletes the stored tokens.
             self.app.enable_token_revocation_listeners()
@@ -170,10 +246,13 @@ class SlackFrontEnd:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Check the bot token (one workspace) and connect Socket Mode when configured."""
+        """Check the bot token, start the inbox drainer, and connect Socket Mode if configured."""
         if self.mode is not Mode.OAUTH:
             identity = await self.client.auth_test()
             log.info("Slack: %s in workspace %s", identity.get("user"), identity.get("team"))
+        self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-slack")
+        # Also takes over what a dead worker left: rows whose lease ran out.
+        self._drainer = asyncio.create_task(self._drain_forever(), name="slack-inbox")
         if self.mode is Mode.SOCKET:
             assert self.settings.slack_app_token is not None
             self._socket = AsyncSocketModeHandler(
@@ -183,13 +262,54 @@ class SlackFrontEnd:
             )
             # slack_bolt leaves the Socket Mode handler's methods unannotated.
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
+        self._started = True
         log.info("Slack front end running: %s", self.mode)
 
     async def stop(self) -> None:
-        """Close the Socket Mode connection, if any."""
+        """Close Socket Mode, stop the drainer; what is still in the inbox waits for a worker."""
+        self._started = False
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
+        if self._drainer is not None:
+            self._drainer.cancel()
+            await asyncio.gather(self._drainer, return_exceptions=True)
+            self._drainer = None
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def ready(self) -> bool:
+        """Say whether Slack can reach govbot now (Socket Mode: while the socket is connected)."""
+        if not self._started:
+            return False
+        if self.mode is not Mode.SOCKET:
+            return True
+        client = self._socket.client if self._socket is not None else None
+        session = getattr(client, "current_session", None)
+        return (
+            client is not None
+            and not getattr(client, "closed", True)
+            and not getattr(client, "stale", False)
+            and session is not None
+            and not session.closed
+        )
+
+    def gauges(self) -> dict[str, tuple[str, float]]:
+        """Return this front end's gauges for /metrics: name -> (help, value)."""
+        return {
+            "govbot_slack_commands_in_flight": (
+                "Slack commands running now (typed, pressed, submitted or from the inbox).",
+                float(self._in_flight),
+            ),
+            "govbot_slack_inbox_pending": (
+                "Slack commands acknowledged and not yet run to the end.",
+                float(self._pending),
+            ),
+        }
 
     async def deliver(self, notice: Notice) -> None:
         """Send a later notice (a term ended, a chair rotated) to its channel or member."""
@@ -208,9 +328,28 @@ class SlackFrontEnd:
         token = await asyncio.to_thread(bot_token_for, self.store, team)
         return None if token is None else self.web_client(token)
 
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     # ------------------------------------------------------------------ HTTP
 
     async def _events(self, request: web.Request) -> web.Response:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if timestamp and not timestamp.isdigit():
+            # Bolt would fail on int(timestamp) with a 500; it is simply not a valid request.
+            return web.Response(status=401, text="invalid request")
+        body = await request.text()
+        signature = request.headers.get("X-Slack-Signature", "")
+        signed = (
+            self._verifier is not None
+            and bool(timestamp and signature)
+            and self._verifier.is_valid(body, timestamp, signature)
+        )
+        if signed and _malformed(body, request.content_type):
+            log.warning("a signed Slack request had a body of no known shape; refused")
+            return web.Response(status=400, text="malformed request")
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
@@ -231,9 +370,37 @@ class SlackFrontEnd:
     async def _on_command(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
-        text = str(body.get("text") or "")
-        await self._run_text(context, body, text, body.get("channel_id"), "command")
+        started = time.monotonic()
+        # Slack escapes &, < and > in what was typed; the core keeps text as the user meant it.
+        text = render.unescape(str(body.get("text") or ""))
+
+        def job(caller: Caller) -> Job:
+            return Job(
+                _key("command", body),
+                "command",
+                caller,
+                text=text,
+                response_url=body.get("response_url"),
+                trigger_id=body.get("trigger_id"),
+            )
+
+        outcome = await self._attempt(context, body, body.get("channel_id"), job, started)
+        if outcome.busy or outcome.received:
+            await ack(**_ephemeral(self._standing(outcome)))
+            return
+        if outcome.job is None or outcome.replies is None:
+            await ack()
+            return
+        replies = self._with_notes(outcome)
+        conversation = self._conversation(context.client, outcome.job, outcome.language)
+        first = next((r for r in replies if self._fits_ack(r, outcome.job.caller)), None)
+        if first is None:
+            await ack()
+        else:
+            # The private answer rides on the ack itself: one round trip, and it cannot be lost.
+            await ack(**_ephemeral(render.message(first, outcome.language)))
+            replies = [r for r in replies if r is not first]
+        await self._send(conversation, replies)
 
     async def _on_button(
         self,
@@ -242,9 +409,37 @@ class SlackFrontEnd:
         action: dict[str, Any],
         context: AsyncBoltContext,
     ) -> None:
-        await ack()
+        started = time.monotonic()
         text = str(action.get("value") or "")
-        await self._run_text(context, body, text, context.channel_id, "action")
+
+        def job(caller: Caller) -> Job:
+            return Job(
+                _key("action", body),
+                "action",
+                caller,
+                text=text,
+                response_url=body.get("response_url"),
+                trigger_id=body.get("trigger_id"),
+            )
+
+        outcome = await self._attempt(context, body, context.channel_id, job, started)
+        # Slack shows nothing of a button's ack: every answer goes through the response_url.
+        await ack()
+        if outcome.busy or outcome.received:
+            key = "slack.busy" if outcome.busy else "slack.received"
+            conversation = Conversation(
+                client=context.client,
+                language=outcome.language,
+                user_id=context.user_id,
+                channel_id=context.channel_id,
+                response_url=body.get("response_url"),
+            )
+            await self._send(conversation, [Reply(translate(outcome.language, key))])
+            return
+        if outcome.job is None or outcome.replies is None:
+            return
+        conversation = self._conversation(context.client, outcome.job, outcome.language)
+        await self._send(conversation, self._with_notes(outcome))
 
     async def _on_form(
         self,
@@ -254,7 +449,9 @@ class SlackFrontEnd:
         context: AsyncBoltContext,
     ) -> None:
         # The answer to a submission is the ack itself (errors shown in the modal), so the
-        # command runs first; it is quick database work, well inside Slack's three seconds.
+        # command runs first, within the budget; past it the modal closes and the inbox
+        # finishes the work.
+        started = time.monotonic()
         metadata = _metadata(view)
         command = commands.named(metadata.get("command", ""))
         if command is None:
@@ -264,11 +461,20 @@ class SlackFrontEnd:
         raw = render.form_values(view.get("state", {}).get("values", {}))
         trigger = body.get("trigger_id")
         key = f"slack:view:{trigger}" if trigger else f"slack:view:{view['id']}:{view['hash']}"
-        caller = await self._caller(context, body, metadata.get("channel") or None)
-        replies = await self._run(
-            lambda: commands.run_values(self.store, caller, command, raw, _now(), delivery_key=key),
-        )
-        inputs = {block.get("block_id") for block in view.get("blocks", [])}
+
+        def job(caller: Caller) -> Job:
+            return Job(key, "form", caller, command=command.name, raw=raw)
+
+        outcome = await self._attempt(context, body, metadata.get("channel") or None, job, started)
+        inputs = [block.get("block_id") for block in view.get("blocks", [])]
+        if outcome.busy and inputs and inputs[0]:
+            # Keep the modal open with what was typed, so that a second try is one click.
+            await ack(response_action="errors", errors={inputs[0]: self._standing(outcome)["text"]})
+            return
+        if outcome.job is None or outcome.replies is None:
+            await ack()
+            return
+        replies = self._with_notes(outcome)
         errors = {
             name: text
             for reply in replies
@@ -280,17 +486,20 @@ class SlackFrontEnd:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        await self._send(await self._conversation(context, caller, None, None), replies)
+        await self._send(self._conversation(context.client, outcome.job, outcome.language), replies)
 
     async def _on_home(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if event.get("tab") != "home":
             return
+        found = await self._caller(context, body, None)
+        if found is None:
+            return
+        caller = found[0]
         key = f"slack:event:{body['event_id']}" if body.get("event_id") else None
-        caller = await self._caller(context, body, None)
         started = time.perf_counter()
-        replies = await self._run(
+        replies = await self._in_thread(
             lambda: execute(self.store, caller, member_overview, Args(), _now(), delivery_key=key),
         )
         # The Home tab is no command of the table, so it is counted here.
@@ -306,24 +515,8 @@ class SlackFrontEnd:
         )
         try:
             await context.client.views_publish(user_id=caller.user_id, view=view)
-        except SlackApiError as error:
-            self._api_failed("views.publish", error)
-
-    async def _on_report(
-        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        await ack()
-        team = context.team_id or context.enterprise_id or ""
-        language = await asyncio.to_thread(community_language, self.store, PLATFORM, team)
-        notice = Reply(translate(language, "slack.report_unavailable"), Visibility.PRIVATE)
-        conversation = Conversation(
-            client=context.client,
-            language=language,
-            user_id=context.user_id,
-            channel_id=context.channel_id,
-            response_url=body.get("response_url"),
-        )
-        await self._send(conversation, [notice])
+        except API_FAILURES as error:
+            api_failed("views.publish", error)
 
     async def _on_uninstalled(self, body: dict[str, Any]) -> None:
         # One workspace keeps its token in the settings: nothing stored to forget, but the
@@ -334,60 +527,99 @@ class SlackFrontEnd:
 
     # ------------------------------------------------------------------ running commands
 
-    async def _run_text(
+    async def _attempt(
         self,
         context: AsyncBoltContext,
         body: dict[str, Any],
-        text: str,
         channel: str | None,
-        kind: str,
-    ) -> None:
-        """Run a line of the text grammar (typed, or a button's) as the user, and answer."""
-        trigger = body.get("trigger_id")
-        # A trigger id names one user action; Slack sends it again when it redelivers one.
-        key = f"slack:{kind}:{trigger}" if trigger else None
-        caller = await self._caller(context, body, channel)
-        replies = await self._run(
-            lambda: commands.run_text(self.store, caller, text, _now(), delivery_key=key),
-        )
-        conversation = await self._conversation(context, caller, body.get("response_url"), trigger)
-        await self._send(conversation, replies)
-
-    async def _caller(
-        self, context: AsyncBoltContext, body: dict[str, Any], channel: str | None
-    ) -> Caller:
+        make_job: Callable[[Caller], Job],
+        started: float,
+    ) -> Outcome:
+        """Run a command within the ack budget, else put it in the inbox; refuse past the bound."""
         team = context.team_id or context.enterprise_id or ""
-        user = context.user_id or ""
-        person = await self.roles.lookup(context.client, team, user)
-        return Caller(
-            platform=PLATFORM,
-            community_id=team,
-            user_id=user,
-            display_name=person.name or _payload_name(body) or user,
-            is_admin=person.is_admin,
-            channel=channel,
-        )
+        language = self._languages.get(team, DEFAULT_LANGUAGE)
+        if self._in_flight >= self.max_in_flight:
+            metrics.record_error(PLATFORM, "busy")
+            log.warning("Slack: %d commands in flight; one was turned away", self._in_flight)
+            return Outcome(None, language=language, busy=True)
+        self._in_flight += 1
+        try:
+            found = await self._caller(context, body, channel)
+        except BaseException:
+            self._release()
+            raise
+        if found is None:
+            self._release()
+            return Outcome(None, language=language)
+        job = make_job(found[0])
+        job.unsure = found[1]
+        task = asyncio.ensure_future(self._execute(job))
+        task.add_done_callback(lambda _: self._release())
+        left = self.ack_budget - (time.monotonic() - started)
+        done, _ = await asyncio.wait({task}, timeout=max(left, 0.0))
+        if task in done:
+            replies, language = task.result()
+            self._languages[team] = language
+            return Outcome(job, replies, language)
+        queued = False
+        if job.key is not None:
+            # Written before the ack: from here on, a restart cannot lose it.
+            queued = await asyncio.to_thread(
+                inbox.enqueue,
+                self.store,
+                PLATFORM,
+                job.key,
+                job.to_json(),
+                _now(),
+                self.inbox_lease,
+            )
+            self._pending += 1 if queued else 0
+        self._spawn(self._finish_late(task, job, queued))
+        return Outcome(job, language=language, received=True)
 
-    async def _conversation(
-        self,
-        context: AsyncBoltContext,
-        caller: Caller,
-        response_url: str | None,
-        trigger_id: str | None,
-    ) -> Conversation:
-        language = await asyncio.to_thread(
-            community_language, self.store, PLATFORM, caller.community_id
-        )
-        return Conversation(
-            client=context.client,
-            language=language,
-            user_id=caller.user_id,
-            channel_id=caller.channel,
-            response_url=response_url,
-            trigger_id=trigger_id,
-        )
+    def _release(self) -> None:
+        self._in_flight -= 1
+        self._wake.set()  # a free slot: the drainer may take the next inbox row
 
-    async def _run(self, work: Callable[[], list[Reply]]) -> list[Reply]:
+    async def _finish_late(
+        self, task: asyncio.Future[tuple[list[Reply], str]], job: Job, queued: bool
+    ) -> None:
+        """Answer a command that outran the budget once it ends, and close its inbox row."""
+        replies, language = await task
+        client = await self._client_for(job.caller.community_id)
+        if client is not None and replies:
+            await self._send(self._conversation(client, job, language), replies)
+        if queued and job.key is not None:
+            await asyncio.to_thread(inbox.mark_done, self.store, job.key)
+            self._pending = max(self._pending - 1, 0)
+
+    async def _execute(self, job: Job) -> tuple[list[Reply], str]:
+        """Run a job on the command threads; any failure becomes the usual private error."""
+        loop = asyncio.get_running_loop()
+        executor = self._executor
+        try:
+            return await loop.run_in_executor(executor, self._work, job)
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            metrics.record_error(PLATFORM, "command")
+            log.exception("Slack command failed (ref %s)", reference)
+            text = translate(DEFAULT_LANGUAGE, "error.internal", ref=reference)
+            reply = Reply(text, Visibility.PRIVATE, recipient=job.caller.user_id, error=True)
+            return [reply], DEFAULT_LANGUAGE
+
+    def _work(self, job: Job) -> tuple[list[Reply], str]:
+        now = _now()
+        if job.kind == "form":
+            command = commands.named(job.command)
+            assert command is not None
+            replies = commands.run_values(
+                self.store, job.caller, command, job.raw, now, delivery_key=job.key
+            )
+        else:
+            replies = commands.run_text(self.store, job.caller, job.text, now, delivery_key=job.key)
+        return replies, community_language(self.store, PLATFORM, job.caller.community_id)
+
+    async def _in_thread(self, work: Callable[[], list[Reply]]) -> list[Reply]:
         """Run a use case in a worker thread, never on the event loop."""
         try:
             return await asyncio.to_thread(work)
@@ -395,14 +627,114 @@ class SlackFrontEnd:
             metrics.record_error(PLATFORM, "command")
             raise
 
+    # ------------------------------------------------------------------ the inbox
+
+    async def _drain_forever(self) -> None:
+        while True:
+            try:
+                await self._drain()
+                self._pending = await asyncio.to_thread(inbox.pending, self.store, PLATFORM)
+            except Exception:
+                log.exception("the Slack inbox could not be read; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.inbox_poll)
+            self._wake.clear()
+
+    async def _drain(self) -> None:
+        """Take inbox rows nobody holds while there is room, and run each."""
+        while self._in_flight < self.max_in_flight:
+            item = await asyncio.to_thread(
+                inbox.claim, self.store, PLATFORM, _now(), self.inbox_lease
+            )
+            if item is None:
+                return
+            self._in_flight += 1
+            self._spawn(self._run_claimed(item))
+
+    async def _run_claimed(self, item: inbox.InboxItem) -> None:
+        try:
+            try:
+                job = Job.from_json(item.payload)
+            except (ValueError, KeyError, TypeError):
+                log.error("inbox row %s cannot be read; dropped", item.key)
+                job = None
+            if job is None or item.attempts > INBOX_MAX_ATTEMPTS:
+                if job is not None:
+                    log.error("inbox row %s failed %d times; dropped", item.key, item.attempts)
+                await asyncio.to_thread(inbox.mark_done, self.store, item.key)
+                return
+            replies, language = await self._execute(job)
+            client = await self._client_for(job.caller.community_id)
+            if client is not None and replies:
+                await self._send(self._conversation(client, job, language), replies)
+            await asyncio.to_thread(inbox.mark_done, self.store, item.key)
+            self._pending = max(self._pending - 1, 0)
+        finally:
+            self._release()
+
+    # ------------------------------------------------------------------ callers and answers
+
+    async def _caller(
+        self, context: AsyncBoltContext, body: dict[str, Any], channel: str | None
+    ) -> tuple[Caller, bool] | None:
+        """Say who acts and whether Slack left their admin right unsure (None: nobody named)."""
+        team = context.team_id or context.enterprise_id or ""
+        user = context.user_id or ""
+        if not team or not user:
+            log.warning("a Slack request named no workspace or user; ignored")
+            return None
+        person = await self.roles.lookup(context.client, team, user)
+        caller = Caller(
+            platform=PLATFORM,
+            community_id=team,
+            user_id=user,
+            display_name=person.name or _payload_name(body) or user,
+            is_admin=person.is_admin,
+            channel=channel,
+        )
+        return caller, person.unsure
+
+    def _standing(self, outcome: Outcome) -> dict[str, Any]:
+        """Render "busy, try again" or "received, working on it" for the caller."""
+        key = "slack.busy" if outcome.busy else "slack.received"
+        return render.message(Reply(translate(outcome.language, key)), outcome.language)
+
+    def _with_notes(self, outcome: Outcome) -> list[Reply]:
+        """Add, to a refusal, that Slack could not say in time whether the caller is an admin."""
+        replies = list(outcome.replies or [])
+        job = outcome.job
+        if job is not None and job.unsure and any(reply.error for reply in replies):
+            note = translate(outcome.language, "slack.admin_unknown")
+            replies.append(Reply(note, Visibility.PRIVATE, recipient=job.caller.user_id))
+        return replies
+
+    @staticmethod
+    def _fits_ack(reply: Reply, caller: Caller) -> bool:
+        """Say whether a reply is the caller's private answer, which the ack can carry."""
+        return (
+            reply.visibility is Visibility.PRIVATE
+            and reply.form is None
+            and reply.recipient in (None, caller.user_id)
+        )
+
+    def _conversation(self, client: AsyncWebClient, job: Job, language: str) -> Conversation:
+        return Conversation(
+            client=client,
+            language=language,
+            user_id=job.caller.user_id,
+            channel_id=job.caller.channel,
+            response_url=job.response_url,
+            trigger_id=job.trigger_id,
+        )
+
     # ------------------------------------------------------------------ sending replies
 
     async def _send(self, conversation: Conversation, replies: list[Reply]) -> None:
         for reply in replies:
             try:
                 await self._send_one(conversation, reply)
-            except SlackApiError as error:
-                self._api_failed("send", error)
+            except API_FAILURES as error:
+                api_failed("send", error)
             except Exception:
                 metrics.record_error(PLATFORM, "send")
                 log.exception("could not send a reply to Slack")
@@ -434,8 +766,8 @@ class SlackFrontEnd:
             await client.chat_postMessage(
                 channel=channel, text=content["text"], blocks=content.get("blocks")
             )
-        except SlackApiError as error:
-            self._api_failed("chat.postMessage", error)
+        except API_FAILURES as error:
+            api_failed("chat.postMessage", error)
             return False
         return True
 
@@ -456,9 +788,9 @@ class SlackFrontEnd:
                     text=content["text"],
                     blocks=content.get("blocks"),
                 )
-            except SlackApiError as error:
+            except API_FAILURES as error:
                 # Not in that channel, say: a direct message still reaches the member.
-                self._api_failed("chat.postEphemeral", error)
+                api_failed("chat.postEphemeral", error)
                 return False
             return True
         return False
@@ -481,16 +813,12 @@ class SlackFrontEnd:
         )
         try:
             await conversation.client.views_open(trigger_id=conversation.trigger_id, view=view)
-        except SlackApiError as error:
+        except API_FAILURES as error:
             # The trigger expired or was used: the reply's text says how to do it by text.
-            self._api_failed("views.open", error)
+            api_failed("views.open", error)
             return False
         conversation.trigger_id = None  # a trigger opens one modal only
         return True
-
-    def _api_failed(self, method: str, error: SlackApiError) -> None:
-        metrics.record_error(PLATFORM, "api")
-        log.warning("Slack %s failed: %s", method, error.response.get("error"))
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, str]:
@@ -499,3 +827,39 @@ def _metadata(view: dict[str, Any]) -> dict[str, str]:
     except json.JSONDecodeError:
         return {}
     return {str(k): str(v) for k, v in decoded.items()} if isinstance(decoded, dict) else {}
+
+
+def _key(kind: str, body: dict[str, Any]) -> str | None:
+    """Name one user action for idempotency: Slack sends its trigger id again on redelivery."""
+    trigger = body.get("trigger_id")
+    return f"slack:{kind}:{trigger}" if trigger else None
+
+
+def _malformed(body: str, content_type: str) -> bool:
+    """Say whether a request body has none of the shapes Slack sends (or names nobody)."""
+    try:
+        if content_type == "application/json":
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                return True
+            if data["type"] == "event_callback":
+                event = data.get("event")
+                return not (data.get("team_id") and isinstance(event, dict) and event.get("type"))
+            return False
+        form = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        if "payload" in form:
+            payload = json.loads(form["payload"])
+            if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+                return True
+            user = payload.get("user")
+            team = payload.get("team")
+            team_id = (team.get("id") if isinstance(team, dict) else None) or (
+                user.get("team_id") if isinstance(user, dict) else None
+            )
+            user_id = user.get("id") if isinstance(user, dict) else None
+            return not (team_id and user_id)
+        if "command" in form:
+            return not (form.get("team_id") and form.get("user_id"))
+        return "ssl_check" not in form
+    except (ValueError, AttributeError):
+        return True

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from govbot.commands import Command, Kind
-from govbot.i18n import translate
+from govbot.commands import COMMANDS, Command, Kind
+from govbot.i18n import LANGUAGES, catalog, translate
 from govbot.replies import Form, FormField, Reply
 
 JsonDict = dict[str, Any]
@@ -29,6 +29,38 @@ _CHANNEL_TOKEN = re.compile(r"<#[A-Z0-9]+>")
 _FENCE = "```"
 
 
+def _bot_code_spans() -> re.Pattern[str]:
+    """Match the `code` spans of govbot's own wording: from the catalogs and the usage lines."""
+    spans = {f"`{command.usage()}`" for command in COMMANDS}
+    for language in LANGUAGES:
+        for wording in catalog(language).values():
+            spans.update(re.findall(r"`[^`\n{}]+`", wording))
+    return re.compile("|".join(re.escape(span) for span in sorted(spans, key=len, reverse=True)))
+
+
+_BOT_CODE = _bot_code_spans()
+# A mrkdwn marker that could open or close formatting: at a word's edge, or any backtick.
+_MARKER = re.compile(r"`|(?<!\w)[*_~]|[*_~](?!\w)")
+# Look-alikes that Slack does not read as formatting.
+_INERT = {"`": "\u02cb", "*": "\u2217", "_": "\u02cd", "~": "\u223c"}
+
+
+def inert(text: str) -> str:
+    """Defuse mrkdwn markers (`*`, `_`, `~`, backticks) except in govbot's own code spans.
+
+    Member text (a title, a name) sits inside govbot's wording; a stray backtick or asterisk
+    in it would otherwise pair with govbot's own and reformat the sentence around it.
+    """
+    pieces: list[str] = []
+    last = 0
+    for match in _BOT_CODE.finditer(text):
+        pieces.append(_MARKER.sub(lambda m: _INERT[m.group(0)], text[last : match.start()]))
+        pieces.append(match.group(0))
+        last = match.end()
+    pieces.append(_MARKER.sub(lambda m: _INERT[m.group(0)], text[last:]))
+    return "".join(pieces)
+
+
 def escape(text: str) -> str:
     """Escape `&`, `<`, `>` so text from users cannot ping or link; keep `<#C123>` channel links."""
     pieces: list[str] = []
@@ -45,14 +77,26 @@ def _escape_all(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """Undo the escaping Slack applies to typed text, so that it is escaped once on the way out.
+
+    Slack sends `&`, `<` and `>` that a user typed as `&amp;`, `&lt;` and `&gt;`; any `<` left
+    is one of Slack's own tokens (`<@U123|name>`, `<#C123|name>`), which the parser reads.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def message(reply: Reply, language: str) -> JsonDict:
     """Render a reply as the `text` and `blocks` of a Slack message."""
-    text = escape(reply.text)
+    text = escape(inert(reply.text))
     blocks = [_section(chunk) for chunk in _chunks(reply.text)]
     if reply.attachment is not None:
         exported = reply.attachment.content
         if len(exported) <= EXPORT_LIMIT:
-            blocks += [_section(f"{_FENCE}\n{chunk}\n{_FENCE}") for chunk in _chunks(exported)]
+            blocks += [
+                _section(f"{_FENCE}\n{chunk}\n{_FENCE}")
+                for chunk in _chunks(exported, defuse=False)
+            ]
         else:
             note = translate(language, "slack.export_too_large", size=len(exported))
             blocks.append(_section(escape(note)))
@@ -91,11 +135,13 @@ def _button(index: int, label: str, command: str, style: str) -> JsonDict:
     return button
 
 
-def _chunks(text: str, limit: int = SECTION_LIMIT - 2 * len(_FENCE) - 2) -> Iterator[str]:
+def _chunks(
+    text: str, limit: int = SECTION_LIMIT - 2 * len(_FENCE) - 2, *, defuse: bool = True
+) -> Iterator[str]:
     """Escape text and cut it at line ends into pieces that each fit one section."""
     current: list[str] = []
     size = 0
-    for line in _short_lines(text, limit):
+    for line in _short_lines(text, limit, defuse):
         if current and size + len(line) + 1 > limit:
             yield "\n".join(current)
             current, size = [], 0
@@ -105,16 +151,17 @@ def _chunks(text: str, limit: int = SECTION_LIMIT - 2 * len(_FENCE) - 2) -> Iter
         yield "\n".join(current)
 
 
-def _short_lines(text: str, limit: int) -> Iterator[str]:
+def _short_lines(text: str, limit: int, defuse: bool) -> Iterator[str]:
     # An escaped character is at most five long, so a fifth of the limit always fits.
     step = limit // 5
+    shown = inert if defuse else str
     for line in text.split("\n"):
-        escaped = escape(line)
+        escaped = escape(shown(line))
         if len(escaped) <= limit:
             yield escaped
             continue
         for start in range(0, len(line), step):
-            yield escape(line[start : start + step])
+            yield escape(shown(line[start : start + step]))
 
 
 def modal(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from govbot import metrics
+from govbot.adapters.slack.errors import API_FAILURES, api_failed
 
 log = logging.getLogger(__name__)
 
 ROLE_TTL_SECONDS = 60.0
+# users.info must answer well inside the ack budget, or the command would miss Slack's 3 s.
+LOOKUP_TIMEOUT_SECONDS = 1.0
 _PRUNE_AT = 10_000
 
 
@@ -24,6 +26,8 @@ class Person:
 
     name: str | None
     is_admin: bool
+    # Slack did not answer and nothing was remembered: treated as not an admin, and told so.
+    unsure: bool = False
 
 
 class WorkspaceRoles:
@@ -34,27 +38,29 @@ class WorkspaceRoles:
     """
 
     def __init__(
-        self, ttl: float = ROLE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = ROLE_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: float = LOOKUP_TIMEOUT_SECONDS,
     ) -> None:
         self.ttl = ttl
         self.clock = clock
+        self.timeout = timeout
         self._known: dict[tuple[str, str], tuple[float, Person]] = {}
 
     async def lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person:
-        """Return the user's name and admin right (not an admin when Slack cannot say)."""
+        """Return the user's name and admin right, falling back when Slack cannot say in time."""
         now = self.clock()
         cached = self._known.get((team_id, user_id))
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            response = await client.users_info(user=user_id)
-        except SlackApiError as error:
-            metrics.record_error("slack", "users_info")
-            log.warning(
-                "users.info failed for %s/%s: %s", team_id, user_id, error.response.get("error")
-            )
-            return Person(None, False)
-        user = response.get("user") or {}
+            response = await asyncio.wait_for(client.users_info(user=user_id), self.timeout)
+            user = response.get("user") or {}
+        except API_FAILURES as error:
+            api_failed(f"users.info for {team_id}/{user_id}", error, kind="users_info")
+            # A stale answer beats none: roles change rarely, and only a fresh one is cached.
+            return cached[1] if cached is not None else Person(None, False, unsure=True)
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("name")
         person = Person(

@@ -41,6 +41,8 @@ from aiohttp import ClientSession, WSCloseCode, WSMsgType, web
 
 JsonDict = dict[str, Any]
 SigningMode = Literal["valid", "forged", "stale", "missing"]
+# What a proxy in front of Slack answers when things go wrong: no JSON at all.
+Breakage = Literal["html_502", "text_500"]
 
 _T = TypeVar("_T")
 
@@ -170,6 +172,24 @@ class _Injected:
 
 
 @dataclass
+class _Fault:
+    remaining: int
+    breakage: Breakage | None = None
+    delay: float = 0.0
+
+
+_BROKEN_BODIES: dict[str, tuple[int, str, str]] = {
+    "html_502": (
+        502,
+        "text/html",
+        "<html><head><title>502 Bad Gateway</title></head>"
+        "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+    ),
+    "text_500": (500, "text/plain", "upstream connect error or disconnect/reset before headers"),
+}
+
+
+@dataclass
 class _Socket:
     ws: web.WebSocketResponse
     connected_at: float
@@ -255,6 +275,7 @@ class FakeSlack:
         self._dm_channels: dict[tuple[str, ...], str] = {}
         self._rate_limits: dict[str, _Injected] = {}
         self._failures: dict[str, _Injected] = {}
+        self._faults: dict[str, _Fault] = {}
         self._socket_tickets: set[str] = set()
         self._sockets: list[_Socket] = []
         self._changed: asyncio.Condition | None = None
@@ -454,6 +475,14 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with ``{"ok": false, "error": error}``."""
         self._failures[method] = _Injected(remaining=times, error=error)
 
+    def break_next(self, method: str, breakage: Breakage, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` as a broken proxy would (no JSON)."""
+        self._faults[method] = _Fault(remaining=times, breakage=breakage)
+
+    def slow_down(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` wait ``seconds`` before answering."""
+        self._faults[method] = _Fault(remaining=times, delay=seconds)
+
     # ---------------------------------------------------------------- queries
 
     def calls_to(
@@ -545,6 +574,26 @@ class FakeSlack:
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        fault = self._take_fault(method)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.breakage is not None:
+            status, content_type, text = _BROKEN_BODIES[fault.breakage]
+            self.calls.append(
+                ApiCall(
+                    method=method,
+                    http_method=request.method,
+                    query=dict(request.query),
+                    form={},
+                    json=None,
+                    headers={k.lower(): v for k, v in request.headers.items()},
+                    status=status,
+                    response={"ok": False, "error": f"<{fault.breakage}>"},
+                    received_at=time.monotonic(),
+                )
+            )
+            await self._notify()
+            return web.Response(status=status, text=text, content_type=content_type)
         query = dict(request.query)
         form: dict[str, str] = {}
         body_json: JsonDict | None = None
@@ -594,6 +643,15 @@ class FakeSlack:
         self.calls.append(call)
         await self._notify()
         return web.json_response(response, status=status, headers=extra_headers)
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        fault = self._faults.get(method)
+        if fault is None or fault.remaining <= 0:
+            return None
+        fault.remaining -= 1
+        if fault.remaining == 0:
+            del self._faults[method]
+        return fault
 
     @staticmethod
     def _take(injected: dict[str, _Injected], method: str) -> _Injected | None:
