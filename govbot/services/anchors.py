@@ -1,4 +1,8 @@
-"""Weekly chain anchors: the head posted where members can copy it, so a rewrite shows."""
+"""Weekly chain anchors: the head posted where members can copy it, so a rewrite shows.
+
+Built like the timers' due work (a claim by conditional update, a Notice for the announce
+channel) but imports nothing from `timers`, so `timers.run_due` can call `run_due` here.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from sqlalchemy import update
 from sqlmodel import col, or_, select
 
 from govbot.i18n import translate
-from govbot.replies import Notice, Reply, Visibility
-from govbot.services.timers import _notice
+from govbot.replies import CommunityRef, Notice, Reply, Visibility
+from govbot.services.runner import address
 from govbot.storage import audit
 from govbot.storage.db import Store
 from govbot.storage.models import Community
@@ -60,8 +64,9 @@ def run_due(store: Store, now: datetime) -> list[Notice]:
         if due_at is None or seq <= anchored:
             continue
         # Not an audit entry: the anchor must not grow the chain it anchors every week.
-        text = anchor_line(community.language, seq, head_hash)
-        notices.append(_notice(community, Reply(text, Visibility.PUBLIC)))
+        reply = Reply(anchor_line(community.language, seq, head_hash), Visibility.PUBLIC)
+        where = CommunityRef(community.platform, community.external_id)
+        notices.append(Notice(where, address(reply, community, None)))
     return notices
 
 
