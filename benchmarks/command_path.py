@@ -135,7 +135,7 @@ def raw_sqlite(path: str, count: int) -> None:
             "SELECT seq, hash FROM audit_head WHERE community_id = ?", (cid,)
         ).fetchone()
         conn.execute(
-            "INSERT INTO membership (body_id, member_id, role, start, \"end\", end_recorded) "
+            'INSERT INTO membership (body_id, member_id, role, start, "end", end_recorded) '
             "VALUES (?, ?, 'member', ?, NULL, 0)",
             (body, who, stamp),
         )
@@ -143,8 +143,18 @@ def raw_sqlite(path: str, count: int) -> None:
         conn.execute(
             "INSERT INTO audit_entry (community_id, seq, at, actor, action, subject_kind, "
             "subject_id, data_digest, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (cid, seq + 1, stamp, "member:1", "membership.started", "membership", str(i),
-             data_digest, prev, digest),
+            (
+                cid,
+                seq + 1,
+                stamp,
+                "member:1",
+                "membership.started",
+                "membership",
+                str(i),
+                data_digest,
+                prev,
+                digest,
+            ),
         )
         conn.execute(
             "UPDATE audit_head SET seq = ?, hash = ? WHERE community_id = ?", (seq + 1, digest, cid)
@@ -169,7 +179,7 @@ def raw_postgres(url: str, count: int) -> None:
                     "SELECT seq, hash FROM audit_head WHERE community_id = %s FOR UPDATE", (cid,)
                 ).fetchone()  # type: ignore[misc]
                 conn.execute(
-                    "INSERT INTO membership (body_id, member_id, role, start, \"end\", "
+                    'INSERT INTO membership (body_id, member_id, role, start, "end", '
                     "end_recorded) VALUES (%s, %s, 'member', %s, NULL, false)",
                     (body, who, now),
                 )
@@ -178,8 +188,18 @@ def raw_postgres(url: str, count: int) -> None:
                     "INSERT INTO audit_entry (community_id, seq, at, actor, action, "
                     "subject_kind, subject_id, data_digest, prev_hash, hash) "
                     "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    (cid, seq + 1, now, "member:1", "membership.started", "membership", str(i),
-                     data_digest, prev, digest),
+                    (
+                        cid,
+                        seq + 1,
+                        now,
+                        "member:1",
+                        "membership.started",
+                        "membership",
+                        str(i),
+                        data_digest,
+                        prev,
+                        digest,
+                    ),
                 )
                 conn.execute(
                     "UPDATE audit_head SET seq = %s, hash = %s WHERE community_id = %s",
@@ -203,7 +223,7 @@ def add_history(store: Store, terms: int) -> None:
         ]
         conn.execute(
             text(
-                "INSERT INTO membership (body_id, member_id, role, start, \"end\", end_recorded) "
+                'INSERT INTO membership (body_id, member_id, role, start, "end", end_recorded) '
                 "VALUES (:body, :who, 'member', :start, :end, true)"
             ),
             rows,
@@ -215,7 +235,9 @@ def flatness(store: Store, label: str) -> None:
     show = median_ms(lambda: show_bodies(store, 1))
     tick = median_ms(lambda: run_due(store, START), runs=20)
     pending = median_ms(lambda: pending_count(store), runs=20)
-    print(f"  {label:<28} body show {show:6.2f} ms   tick {tick:6.2f} ms   pending {pending:6.2f} ms")
+    print(
+        f"  {label:<28} body show {show:6.2f} ms   tick {tick:6.2f} ms   pending {pending:6.2f} ms"
+    )
 
 
 def bench(kind: str, url: str, commands: int, history: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import weakref
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,10 +50,37 @@ class Form:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a reply (an export)."""
+    """A file sent with a reply (an export): its text, or a file on disk for large ones."""
 
     filename: str
-    content: str
+    content: str = ""
+    # A UTF-8 file to send instead of `content`: exports stream to disk, never into memory.
+    path: str | None = None
+
+    @classmethod
+    def temporary(cls, filename: str, path: str) -> Attachment:
+        """Send a temporary file, removed once the reply carrying it is gone."""
+        attachment = cls(filename, path=path)
+        # Whoever delivers the reply (any front end, a test) may drop it at any point:
+        # tie the file's life to the attachment's instead of asking each of them to clean up.
+        weakref.finalize(attachment, _remove, path)
+        return attachment
+
+    def size(self) -> int:
+        """Return the size: characters of `content`, or bytes of the file."""
+        return os.path.getsize(self.path) if self.path is not None else len(self.content)
+
+    def read_text(self) -> str:
+        """Return the whole text (for small files: a console, a code block, a test)."""
+        if self.path is None:
+            return self.content
+        with open(self.path, encoding="utf-8") as file:
+            return file.read()
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 @dataclass

@@ -49,7 +49,7 @@ def render_text(reply: Reply) -> str:
         keys = ", ".join(f.key for f in reply.form.fields)
         parts.append(f"[{reply.form.title}: {keys}]")
     if reply.attachment is not None:
-        parts.append(f"[file {reply.attachment.filename}]\n{reply.attachment.content}")
+        parts.append(f"[file {reply.attachment.filename}]\n{reply.attachment.read_text()}")
     return "\n".join(parts)
 
 

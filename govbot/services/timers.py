@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from govbot.domain.bodies import Role
 from govbot.replies import CommunityRef, Notice, Reply, Visibility
+from govbot.services import anchors
 from govbot.services.base import Caller, Context, mention
 from govbot.services.bodies import pass_rotating_chair
 from govbot.services.runner import address
@@ -28,6 +29,7 @@ def run_due(store: Store, now: datetime) -> list[Notice]:
     notices: list[Notice] = []
     notices += _record_ended_terms(store, now)
     notices += _rotate_chairs(store, now)
+    notices += anchors.run_due(store, now)
     _forget_old_deliveries(store, now)
     return notices
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
-from sqlalchemy import String, bindparam, event, select, type_coerce, update
+from sqlalchemy import Engine, String, bindparam, event, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -24,7 +25,7 @@ from govbot.domain.audit_chain import (
     rfc3339,
     verify_chain,
 )
-from govbot.storage.models import AuditEntry, AuditHead, Community
+from govbot.storage.models import AuditEntry, AuditHead, Community, Member
 
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
@@ -32,6 +33,10 @@ ANONYMOUS = "anonymous"
 _ENTRY = AuditEntry.__table__  # type: ignore[attr-defined]
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _COMMUNITY = Community.__table__  # type: ignore[attr-defined]
+_MEMBER = Member.__table__  # type: ignore[attr-defined]
+
+# Rows fetched per round trip when walking a whole chain: memory stays flat at any length.
+BATCH_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,45 @@ def append(
     return entry
 
 
-def _stream(conn: Connection, community_id: int) -> Iterator[tuple[ChainEntry, str]]:
+@contextmanager
+def snapshot(bind: Session | Connection | Engine) -> Iterator[Connection]:
+    """Yield a connection of its own in a read transaction, seeing one consistent snapshot.
+
+    Long reads (verify, export) use it whatever transaction the caller holds: on SQLite a
+    deferred BEGIN makes it a WAL reader that never blocks writers; on Postgres REPEATABLE
+    READ keeps the head and the entries read a moment later consistent with each other.
+    """
+    if isinstance(bind, Session):
+        found = bind.get_bind()
+        engine = found if isinstance(found, Engine) else found.engine
+    elif isinstance(bind, Connection):
+        engine = bind.engine
+    else:
+        engine = bind
+    options: dict[str, Any] = {"govbot_readonly": True}
+    if engine.dialect.name == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    with engine.connect() as conn:
+        conn.execution_options(**options)
+        with conn.begin():
+            yield conn
+
+
+def head(bind: Session | Connection, community_id: int) -> tuple[int, str]:
+    """Return a community's chain head: its last sequence number and hash."""
+    row = bind.execute(
+        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.community_id == community_id)
+    ).one_or_none()
+    return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS_HASH)
+
+
+def head_anchor(bind: Session | Connection, community_id: int) -> str:
+    """Name the chain head as members copy it to anchor the chain: `#SEQ HASH`."""
+    seq, digest_hex = head(bind, community_id)
+    return f"#{seq} {digest_hex}"
+
+
+def _stream(conn: Connection, community_id: int) -> Generator[tuple[ChainEntry, str], None, None]:
     sqlite = conn.dialect.name == "sqlite"
     # On SQLite, read the stored text of `at` (always `YYYY-MM-DD HH:MM:SS.ffffff`, UTC) and
     # reshape it, instead of parsing a datetime only to format it again: verify's hot loop.
@@ -156,20 +199,25 @@ def _stream(conn: Connection, community_id: int) -> Iterator[tuple[ChainEntry, s
         )
         .where(_ENTRY.c.community_id == community_id)
         .order_by(_ENTRY.c.seq)
+        # Options on the statement, not the connection: a server-side cursor for this one
+        # query, never for whatever the connection's owner runs next (an INSERT cannot be one).
+        .execution_options(stream_results=True, yield_per=BATCH_ROWS)
     )
-    result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
-    for seq, at, actor, action, kind, subject, data_digest, prev_hash, stored in result:
-        stamp = f"{at[:10]}T{at[11:]}Z" if sqlite else rfc3339(at)
-        yield ChainEntry(seq, stamp, actor, action, kind, subject, data_digest, prev_hash), stored
+    with conn.execute(query) as result:
+        for seq, at, actor, action, kind, subject, data_digest, prev_hash, stored in result:
+            stamp = f"{at[:10]}T{at[11:]}Z" if sqlite else rfc3339(at)
+            entry = ChainEntry(seq, stamp, actor, action, kind, subject, data_digest, prev_hash)
+            yield entry, stored
 
 
 def verify(conn: Connection, community_id: int) -> ChainReport:
     """Re-compute a community's whole chain against its head."""
-    head = conn.execute(
-        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.community_id == community_id)
-    ).one_or_none()
-    head_seq, head_hash = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
-    return verify_chain(_stream(conn, community_id), head_seq, head_hash)
+    head_seq, head_hash = head(conn, community_id)
+    rows = _stream(conn, community_id)
+    try:
+        return verify_chain(rows, head_seq, head_hash)
+    finally:
+        rows.close()  # a break found early closes the cursor now, not at garbage collection
 
 
 EXPORT_FIELDS = (
@@ -183,15 +231,56 @@ EXPORT_FIELDS = (
     "prev_hash",
     "hash",
 )
+MEMBER_FIELDS = ("actor", "name")
+
+
+def export_to(conn: Connection, community_id: int, fmt: str, stream: TextIO) -> int:
+    """Write a community's chain to a text stream as JSON (a list) or CSV, in seq order.
+
+    Rows go out one by one, so memory stays flat however long the chain; returns the count.
+    """
+    rows = ({**entry.__dict__, "hash": stored} for entry, stored in _stream(conn, community_id))
+    return _write(rows, EXPORT_FIELDS, fmt, stream)
+
+
+def export_members_to(conn: Connection, community_id: int, fmt: str, stream: TextIO) -> int:
+    """Write the table naming each `member:ID` actor: JSON (a list) or CSV; returns the count.
+
+    The chain holds stable ids only; this table is apart so a community can redact names.
+    """
+    query = (
+        select(_MEMBER.c.id, _MEMBER.c.display_name)
+        .where(_MEMBER.c.community_id == community_id)
+        .order_by(_MEMBER.c.id)
+        .execution_options(stream_results=True, yield_per=BATCH_ROWS)
+    )
+    with conn.execute(query) as result:
+        rows = ({"actor": f"member:{row[0]}", "name": row[1]} for row in result)
+        return _write(rows, MEMBER_FIELDS, fmt, stream)
+
+
+def _write(
+    rows: Iterator[dict[str, Any]], fields: tuple[str, ...], fmt: str, stream: TextIO
+) -> int:
+    count = 0
+    if fmt == "json":
+        stream.write("[")
+        for row in rows:
+            stream.write(",\n " if count else "\n ")
+            stream.write(json.dumps(row, ensure_ascii=False))
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+        return count
+    writer = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count
 
 
 def export_community(conn: Connection, community_id: int, fmt: str) -> str:
-    """Export a community's chain as JSON (a list) or CSV, in seq order."""
-    rows = [{**entry.__dict__, "hash": stored} for entry, stored in _stream(conn, community_id)]
-    if fmt == "json":
-        return json.dumps(rows, ensure_ascii=False, indent=1)
+    """Export a community's chain as one string (small chains; prefer `export_to`)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    export_to(conn, community_id, fmt, out)
     return out.getvalue()

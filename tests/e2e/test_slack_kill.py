@@ -123,7 +123,7 @@ def _member_seats(store: Store) -> Counter[str]:
             select(Member.platform_user_id)
             .join(Membership, Membership.member_id == Member.id)  # type: ignore[arg-type]
             .join(Body, Body.id == Membership.body_id)  # type: ignore[arg-type]
-            .where(Body.slug == "quality", Membership.role == "member")
+            .where(Body.slug == "quality")
         ).all()
     return Counter(str(row[0]) for row in rows)
 

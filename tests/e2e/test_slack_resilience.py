@@ -47,12 +47,12 @@ async def _set_up(bot: SlackBot) -> None:
 
 
 def _seats_of(bot: SlackBot, user_id: str) -> int:
-    """Count a user's member seats (the first to join a body may also take its chair)."""
+    """Count a user's seats, as member or chair (the first to join takes the chair)."""
     with bot.store.unit_of_work() as session:
         rows = session.execute(
             select(Membership.id)
             .join(Member, Member.id == Membership.member_id)  # type: ignore[arg-type]
-            .where(Member.platform_user_id == user_id, Membership.role == "member")
+            .where(Member.platform_user_id == user_id)
         ).all()
         return len(rows)
 

@@ -38,6 +38,8 @@ class Message:
         """Return the attachment as a fresh file (a File can be sent only once)."""
         if self.attachment is None:
             return []
+        if self.attachment.path is not None:  # uploaded straight from disk
+            return [discord.File(self.attachment.path, filename=self.attachment.filename)]
         data = io.BytesIO(self.attachment.content.encode("utf-8"))
         return [discord.File(data, filename=self.attachment.filename)]
 

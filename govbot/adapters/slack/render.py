@@ -91,14 +91,15 @@ def message(reply: Reply, language: str) -> JsonDict:
     text = escape(inert(reply.text))
     blocks = [_section(chunk) for chunk in _chunks(reply.text)]
     if reply.attachment is not None:
-        exported = reply.attachment.content
-        if len(exported) <= EXPORT_LIMIT:
+        size = reply.attachment.size()  # read the file only when it will be shown
+        if size <= EXPORT_LIMIT:
+            exported = reply.attachment.read_text()
             blocks += [
                 _section(f"{_FENCE}\n{chunk}\n{_FENCE}")
                 for chunk in _chunks(exported, defuse=False)
             ]
         else:
-            note = translate(language, "slack.export_too_large", size=len(exported))
+            note = translate(language, "slack.export_too_large", size=size)
             blocks.append(_section(escape(note)))
             text += "\n" + escape(note)
     if reply.buttons:
