@@ -6,7 +6,18 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from sqlalchemy import Engine, func, inspect, select
+
+from govbot.storage.models import AuditEntry
+
+# The revision that creates the audit tables: undoing it drops the record.
+AUDIT_REVISION = "0001"
+
+
+class UnknownRevision(ValueError):
+    """A revision the migration history does not contain."""
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -33,3 +44,34 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head(engine: Engine) -> str | None:
+    """Return the newest revision this govbot knows."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def known_revisions(engine: Engine) -> list[str]:
+    """List every revision, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def revisions_undone(engine: Engine, target: str) -> list[str]:
+    """List the revisions a downgrade to `target` would undo, newest first."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    now = current(engine)
+    if now is None:
+        return []
+    try:
+        return [r.revision for r in script.iterate_revisions(now, target)]
+    except RevisionError as error:
+        raise UnknownRevision(str(error).split(";")[0]) from None
+
+
+def audit_entries(engine: Engine) -> int:
+    """Count the audit entries stored, 0 when there is no audit table."""
+    if not inspect(engine).has_table(AuditEntry.__tablename__):
+        return 0
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
