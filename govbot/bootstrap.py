@@ -78,7 +78,7 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else logging.WARNING)
     discord_client = logging.getLogger("discord.client")
     if not any(isinstance(f, _DiscordNoise) for f in discord_client.filters):
         discord_client.addFilter(_DiscordNoise())

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, event, func, inspect, select
 
+from govbot.storage.db import make_engine
 from govbot.storage.models import AuditEntry
 
 # The revision that creates the audit tables: undoing it drops the record.
@@ -28,14 +32,36 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Engine]:
+    """Yield the engine to migrate with: on SQLite, one with foreign keys off."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        yield engine
+        return
+    # Batch mode rebuilds a table by dropping it, which a referencing row forbids while
+    # foreign keys are on (SQLite's documented procedure turns them off for the rebuild).
+    own = make_engine(engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(own, "connect")
+    def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+    try:
+        yield own
+    finally:
+        own.dispose()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to `revision`."""
-    command.upgrade(alembic_config(engine), revision)
+    with _migrating(engine) as migrating:
+        command.upgrade(alembic_config(migrating), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Downgrade the schema to `revision`."""
-    command.downgrade(alembic_config(engine), revision)
+    with _migrating(engine) as migrating:
+        command.downgrade(alembic_config(migrating), revision)
 
 
 def current(engine: Engine) -> str | None:
