@@ -148,7 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except _Problem as problem:
-        print(f"govbot: {problem}", file=sys.stderr)
+        if _json_logs(args):
+            # A log pipeline reading JSON lines should not lose the one line that matters.
+            log.error("govbot: %s", problem)
+        else:
+            print(f"govbot: {problem}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit flush silent.
@@ -157,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+
+
+def _json_logs(args: argparse.Namespace) -> bool:
+    return getattr(args, "log_format", None) == "json"
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -171,6 +179,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         bool(settings.configured_platforms()) or args.platform is not None or not sys.stdin.isatty()
     )
     configure_logging(settings, logging.INFO if bot else logging.WARNING)
+    args.log_format = settings.log_format
     for warning in unknown_variables():
         log.warning("%s", warning)
     try:
