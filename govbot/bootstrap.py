@@ -247,5 +247,5 @@ async def serve(settings: Settings, platforms: list[str]) -> None:
         due = DueWork(store, deliver)
         due.start()
         running.callback(due.stop)
-        log.info("govbot %s running: %s", __version__, ", ".join(platforms))
+        log.info("govbot running: %s", ", ".join(platforms))
         await stop.wait()
