@@ -91,21 +91,9 @@ class Settings(BaseSettings):
         return found
 
     def missing_settings(self, platform: str) -> str | None:
-        """Say which settings a platform still needs when some of its settings are present."""
-        if platform == "discord":
-            if self.discord_configured:
-                return None
-            given = [
-                name
-                for name, value in (
-                    ("GOVBOT_DISCORD_API_BASE", self.discord_api_base),
-                    ("GOVBOT_DISCORD_GATEWAY", self.discord_gateway),
-                )
-                if value is not None
-            ]
-            return f"{' and '.join(given)} set, but GOVBOT_DISCORD_TOKEN is not" if given else None
-        if self.slack_configured:
-            return None
+        """Say which setting a platform still needs when some of its credentials are present."""
+        if platform != "slack" or self.slack_configured:
+            return None  # Discord has one credential: set or not
         return self._missing_slack()
 
     def _missing_slack(self) -> str | None:
@@ -138,8 +126,6 @@ class Settings(BaseSettings):
                 "GOVBOT_SLACK_SIGNING_SECRET is set, but neither GOVBOT_SLACK_BOT_TOKEN (one"
                 " workspace) nor GOVBOT_SLACK_CLIENT_ID + GOVBOT_SLACK_CLIENT_SECRET (OAuth) is"
             )
-        if self.slack_api_base is not None:
-            return "GOVBOT_SLACK_API_BASE is set, but no Slack token is"
         return None
 
 
