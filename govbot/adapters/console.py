@@ -35,8 +35,8 @@ HINT = (
 )
 ADVANCE_REFUSED = (
     "!advance is refused here: this console did not create the database, and moving the "
-    "clock would write future-dated entries into a real record (leave out --database and "
-    "GOVBOT_DATABASE_URL to use a scratch database)"
+    "clock would write future-dated entries into a real record (give --database a new file, "
+    "e.g. sqlite:///scratch.db, and the console makes one of its own)"
 )
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_ERROR = 0, 1, 2
