@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -99,6 +100,24 @@ def _escape(value: str) -> str:
 
 def _number(value: float) -> str:
     return repr(float(value))
+
+
+def build_info(version: str) -> str:
+    """Render the build-info series: a constant 1 labelled with the running version."""
+    labels = _labels((("version", version),))
+    return (
+        "# HELP govbot_build_info The running govbot's version.\n"
+        "# TYPE govbot_build_info gauge\n"
+        f"govbot_build_info{labels} 1\n"
+    )
+
+
+_STARTED = time.monotonic()
+
+
+def uptime_seconds() -> float:
+    """Return the seconds since this process loaded govbot's metrics."""
+    return time.monotonic() - _STARTED
 
 
 REGISTRY = Metrics()

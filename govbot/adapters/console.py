@@ -22,12 +22,32 @@ COMMUNITY = "console"
 DEFAULT_CHANNEL = "general"
 INTERACTIVE_USER = "you"
 _CHANNEL_TOKEN = re.compile(r"<#([^>|]+)(?:\|[^>]*)?>")
+PROMPT = "gov> "
+HELP_WORDS = frozenset({"help", "/help", "?", "h"})
+QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+BANNER = (
+    "govbot console. Type `/gov help`, or `@name /gov ...` to act as someone else; "
+    "`!advance 3d` moves the clock; Ctrl-D quits."
+)
+HINT = (
+    "Commands start with /gov: type `/gov help` for the list. `@name /gov ...` acts as "
+    "someone else, `!advance 3d` moves the clock, Ctrl-D or `quit` leaves."
+)
+ADVANCE_REFUSED = (
+    "!advance is refused here: this console did not create the database, and moving the "
+    "clock would write future-dated entries into a real record (give --database a new file, "
+    "e.g. sqlite:///scratch.db, and the console makes one of its own)"
+)
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_ERROR = 0, 1, 2
 
 
 class DirectiveError(Exception):
-    """A script line that is not a directive or a command."""
+    """A script line that is not a directive or a command, or a directive refused."""
+
+
+class UnknownLine(DirectiveError):
+    """A line that is neither a directive nor a command."""
 
 
 @dataclass
@@ -62,6 +82,9 @@ class Console:
     json_output: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
     real_time: bool = False
+    # Only on a database the console made for itself: the clock must not move a real record.
+    may_advance: bool = True
+    notes: TextIO = field(default_factory=lambda: sys.stderr)
     admins: set[str] = field(default_factory=set)
     channel: str = DEFAULT_CHANNEL
     offset: timedelta = timedelta(0)
@@ -77,8 +100,14 @@ class Console:
         caller = Caller(PLATFORM, COMMUNITY, user, user, user in self.admins, self.channel)
         return self.show(number, run_text(self.store, caller, text, self.now()))
 
+    def note(self, text: str) -> None:
+        """Tell the person at the console something that is not a reply (not on JSON stdout)."""
+        print(text, file=self.notes if self.json_output else self.out)
+
     def advance(self, number: int, amount: str) -> list[Shown]:
         """Move the clock forward and run whatever fell due."""
+        if not self.may_advance:
+            raise DirectiveError(ADVANCE_REFUSED)
         duration = parse_duration(amount)
         if duration is None:
             raise DirectiveError(f"!advance needs a duration such as 3d or 6mo, not {amount!r}")
@@ -142,7 +171,7 @@ class Console:
             if word == "!absent" and found:
                 return f"expected no reply containing {rest!r}"
             return None
-        raise DirectiveError(f"unknown directive or command: {line!r}")
+        raise UnknownLine(f"unknown directive or command: {line!r}")
 
 
 def run_script(console: Console, path: str) -> int:
@@ -156,32 +185,58 @@ def run_script(console: Console, path: str) -> int:
     return console.run_lines(lines, path, lambda message: print(message, file=sys.stderr))
 
 
-def run_interactive(console: Console, source: TextIO = sys.stdin) -> int:
-    """Read commands from a terminal; a bare `/gov ...` is typed by `@you`, an admin."""
+def run_interactive(console: Console, source: TextIO | None = None) -> int:
+    """Read commands from a terminal or a pipe; a bare `/gov ...` is typed by `@you`, an admin."""
+    source = sys.stdin if source is None else source
+    terminal = source is sys.stdin and source.isatty()
+    if terminal:
+        import readline  # noqa: F401  (gives input() line editing and history)
     console.admins.add(INTERACTIVE_USER)
-    print(
-        "govbot console. Type `/gov help`, or `@name /gov ...` to act as someone else; "
-        "`!advance 3d` moves the clock; Ctrl-D quits.",
-        file=console.out,
-    )
+    console.note(BANNER)
+    # A prompt on JSON output would break the one-object-a-line contract.
+    prompt = "" if console.json_output else PROMPT
     last: list[Shown] = []
     number = 0
-    for raw in source:
-        number += 1
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("/gov"):
-            line = f"@{INTERACTIVE_USER} {line}"
-        try:
+    try:
+        while True:
+            if terminal:
+                try:
+                    raw = input(prompt)
+                except EOFError:
+                    if not console.json_output:
+                        print(file=console.out)
+                    break
+            else:
+                raw = source.readline()
+                if not raw:
+                    break
+            number += 1
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.lower() in QUIT_WORDS:
+                break
+            if line.lower() in HELP_WORDS:
+                console.note(HINT)
+                continue
+            if line.startswith("/gov"):
+                line = f"@{INTERACTIVE_USER} {line}"
             for notice in run_due(console.store, console.now()):
                 console.show(number, [notice.reply])
-            result = console.line(number, line, last)
-        except DirectiveError as error:
-            print(error, file=console.out)
-            continue
-        if isinstance(result, str):
-            print(result, file=console.out)
-        elif result is not None:
-            last = result
+            try:
+                result = console.line(number, line, last)
+            except UnknownLine as error:
+                console.note(f"{error}; type /gov help")
+                continue
+            except DirectiveError as error:
+                console.note(str(error))
+                continue
+            if isinstance(result, str):
+                console.note(result)
+            elif result is not None:
+                last = result
+    except KeyboardInterrupt:
+        # Ctrl-C leaves like Ctrl-D: on a fresh line, with no traceback.
+        if terminal and not console.json_output:
+            print(file=console.out)
     return EXIT_OK

@@ -220,6 +220,16 @@ def verify(conn: Connection, community_id: int) -> ChainReport:
         rows.close()  # a break found early closes the cursor now, not at garbage collection
 
 
+def entry_hash(conn: Connection, community_id: int, seq: int) -> str | None:
+    """Return the stored hash of entry `seq` (0: the genesis hash), or None if there is none."""
+    if seq == 0:
+        return GENESIS_HASH
+    found: str | None = conn.execute(
+        select(_ENTRY.c.hash).where(_ENTRY.c.community_id == community_id, _ENTRY.c.seq == seq)
+    ).scalar_one_or_none()
+    return found
+
+
 EXPORT_FIELDS = (
     "seq",
     "at",
