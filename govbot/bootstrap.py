@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from govbot import __version__
 from govbot.config import OperatorError, Settings
@@ -198,15 +198,14 @@ async def serve(settings: Settings, platforms: list[str]) -> None:
         raise OperatorError(problem) from error
     web = WebApp(settings, store)
     front_ends: dict[str, FrontEnd] = {}
-    # The casts go once the front ends' own ready() and gauges() land.
     if "discord" in platforms:
         from govbot.adapters.discord import DiscordFrontEnd
 
-        front_ends["discord"] = cast(FrontEnd, DiscordFrontEnd(settings, store))
+        front_ends["discord"] = DiscordFrontEnd(settings, store)
     if "slack" in platforms:
         from govbot.adapters.slack import SlackFrontEnd
 
-        front_ends["slack"] = cast(FrontEnd, SlackFrontEnd(settings, store, web))
+        front_ends["slack"] = SlackFrontEnd(settings, store, web)
     web.front_ends.update(front_ends)
 
     async def deliver(notices: list[Notice]) -> None:

@@ -416,11 +416,12 @@ def _verify(conn: Connection, communities: list[CommunityLabel], args: argparse.
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    from govbot.storage.audit import export_community, list_communities
+    from govbot.storage.audit import export_to, list_communities, snapshot
 
     store = _open_schema(settings, args)
     try:
-        with store.reading() as conn:
+        # One read transaction of its own: a consistent snapshot that never blocks the bot.
+        with snapshot(store.engine) as conn:
             communities = list_communities(conn)
             if args.community:
                 communities = [c for c in communities if c.label == args.community]
@@ -433,19 +434,21 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                 return _verify(conn, communities, args)
             if len(communities) != 1:
                 raise _Problem(f"name one community with --community ({names})")
-            content = export_community(conn, communities[0].id, args.format)
+            if not args.output:
+                export_to(conn, communities[0].id, args.format, sys.stdout)
+                return EXIT_OK
+            try:
+                out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise _Problem(
+                    f"cannot write {args.output} ({reason}): choose another --output"
+                ) from None
+            with out:
+                # Streamed row by row: constant memory however long the chain.
+                export_to(conn, communities[0].id, args.format, out)
     finally:
         store.dispose()
-    if args.output:
-        try:
-            Path(args.output).write_text(content, encoding="utf-8")
-        except OSError as error:
-            reason = error.strerror or str(error)
-            raise _Problem(
-                f"cannot write {args.output} ({reason}): choose another --output"
-            ) from None
-    else:
-        sys.stdout.write(content)
     return EXIT_OK
 
 
