@@ -242,6 +242,8 @@ def set_term(ctx: Context, args: Args) -> list[Reply]:
     _require_body_manager(ctx, body)
     length = args.duration("length")
     assert length is not None
+    if body.term is not None and parse_duration(body.term) == length:
+        raise Refusal("error.term_unchanged", body=body.slug, term=ctx.duration(body.term))
     body.term = str(length)
     if body.rotating_chair and body.chair_rotates_at is not None:
         body.chair_rotates_at = length.after(ctx.now)

@@ -59,6 +59,7 @@ def execute(
     """
     for attempt in range(1, ATTEMPTS + 1):
         try:
+            _check_caller(caller)
             if not writes:
                 return _read_once(store, caller, handler, args, now)
             return _execute_once(store, caller, handler, args, now, delivery_key)
@@ -98,6 +99,16 @@ def _execute_once(
             session.add(Delivery(key=delivery_key, created_at=now))
         session.commit()
         return [address(reply, community, caller) for reply in replies]
+
+
+# The columns that hold platform ids are this long on every database.
+PLATFORM_ID_LENGTH = 64
+
+
+def _check_caller(caller: Caller) -> None:
+    """Refuse a platform id no database column can hold, alike on SQLite and Postgres."""
+    if max(len(caller.user_id), len(caller.community_id)) > PLATFORM_ID_LENGTH:
+        raise Refusal("error.bad_caller")
 
 
 def _read_once(

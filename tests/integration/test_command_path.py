@@ -201,3 +201,18 @@ def test_no_input_makes_the_command_layer_fail(community: Community, words: list
         before.pop("Member")
         assert after == before, line  # a refusal writes nothing
     community.advance(seconds=1)
+
+
+def test_setting_the_same_term_twice_changes_nothing(community: Community) -> None:
+    community.say("admin", "/gov body term tsc length:1y")
+    before = community.counts()
+    again = community.run("admin", "/gov body term tsc length:12mo")[0]
+    assert again.error and "already last 1 year" in again.text
+    assert community.counts() == before
+
+
+def test_a_platform_id_too_long_for_the_columns_is_refused_alike(community: Community) -> None:
+    before = community.counts()
+    reply = community.run("u" * 65, "/gov body join quality")[0]
+    assert reply.error and "too long" in reply.text
+    assert community.counts() == before
