@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -303,6 +304,16 @@ def _term(body: Body) -> Duration:
     return duration
 
 
+# Core statements, built once: seating and unseating are on every membership command's path,
+# and the ORM's unit of work costs more than the database does here.
+_INSERT_SEAT = insert(Membership).returning(col(Membership.id))
+_END_SEAT = (
+    update(Membership)
+    .where(col(Membership.id) == bindparam("seat"))
+    .values(end=bindparam("end"), end_recorded=True)
+)
+
+
 def _seat(
     ctx: Context,
     body: Body,
@@ -312,26 +323,27 @@ def _seat(
     *,
     since: datetime,
     actor: str | None = None,
-) -> Membership:
+) -> int:
     assert body.id is not None and member.id is not None
-    seat = Membership(body_id=body.id, member_id=member.id, role=role.value, start=since, end=until)
-    ctx.session.add(seat)
-    ctx.session.flush()
-    assert seat.id is not None
+    values = {"body_id": body.id, "member_id": member.id, "role": role.value}
+    seat_id = ctx.session.execute(
+        _INSERT_SEAT, [{**values, "start": since, "end": until, "end_recorded": False}]
+    ).scalar_one()
     ctx.audit(
         "membership.started",
         "membership",
-        seat.id,
+        seat_id,
         {"body": body.slug, "member": member.id, "role": role.value, "start": since, "end": until},
         actor=actor,
     )
-    return seat
+    return int(seat_id)
 
 
 def _end(ctx: Context, seat: Membership, *, actor: str | None = None) -> None:
-    seat.end = ctx.now
-    seat.end_recorded = True
-    ctx.session.add(seat)
+    ctx.session.execute(_END_SEAT, {"seat": seat.id, "end": ctx.now})
+    # Keep the loaded row in step without making it dirty (the update above wrote it).
+    set_committed_value(seat, "end", ctx.now)
+    set_committed_value(seat, "end_recorded", True)
     ctx.audit("membership.ended", "membership", seat.id or 0, {"end": ctx.now}, actor=actor)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, and_, col, select
 
 from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Reply, Visibility
@@ -19,7 +19,7 @@ from govbot.services.base import (
     Context,
     Handler,
     Refusal,
-    find_member,
+    clean_name,
     member_for,
 )
 from govbot.storage import audit
@@ -87,12 +87,15 @@ def _execute_once(
     with store.unit_of_work() as session:
         if delivery_key is not None and session.get(Delivery, delivery_key) is not None:
             return []
-        community = community_for(session, caller.platform, caller.community_id, now)
+        community, actor = _find(session, caller)
+        if community is None:
+            community = community_for(session, caller.platform, caller.community_id, now)
         assert community.id is not None
         # Every writer takes the community's chain-head lock first, so the checks a use case
         # makes ("already seated?") and the writes that follow see no other writer between.
         audit.lock_head(session, community.id)
-        actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
+        if actor is None or actor.display_name != clean_name(caller.display_name):
+            actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
         ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
         replies = handler(ctx, args(ctx) if callable(args) else args)
         if delivery_key is not None:
@@ -115,14 +118,14 @@ def _read_once(
     store: Store, caller: Caller, handler: Handler, args: ArgsSource, now: datetime
 ) -> list[Reply]:
     with store.unit_of_work(readonly=True) as session:
-        community = _find_community(session, caller.platform, caller.community_id)
+        community, actor = _find(session, caller)
         if community is None:
             # Never seen: an unsaved stand-in whose id (0) matches no row.
             community = Community(
                 id=0, platform=caller.platform, external_id=caller.community_id, created_at=now
             )
         assert community.id is not None
-        actor = find_member(session, community.id, caller.user_id) or Member(
+        actor = actor or Member(
             community_id=community.id,
             platform_user_id=caller.user_id,
             display_name=caller.display_name,
@@ -152,9 +155,37 @@ _COMMUNITY = select(Community).where(
 )
 
 
+# The community and the caller's member row in one round trip.
+_COMMUNITY_AND_MEMBER = (
+    select(Community, Member)
+    .outerjoin(
+        Member,
+        and_(
+            col(Member.community_id) == col(Community.id),
+            Member.platform_user_id == bindparam("user"),
+        ),
+    )
+    .where(
+        Community.platform == bindparam("platform"),
+        Community.external_id == bindparam("external"),
+    )
+)
+
+
 def _find_community(session: Session, platform: str, external_id: str) -> Community | None:
     found = session.exec(_COMMUNITY, params={"platform": platform, "external": external_id})
     return found.first()
+
+
+def _find(session: Session, caller: Caller) -> tuple[Community | None, Member | None]:
+    """Find the caller's community and member row, either of which may not exist yet."""
+    params = {
+        "platform": caller.platform,
+        "external": caller.community_id,
+        "user": caller.user_id,
+    }
+    row = session.exec(_COMMUNITY_AND_MEMBER, params=params).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def address(reply: Reply, community: Community, caller: Caller | None) -> Reply:

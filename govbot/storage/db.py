@@ -77,11 +77,9 @@ class Store:
         neither waits for nor blocks the writer, and a READ ONLY one on Postgres.
         """
         engine = self._readonly if readonly else self.engine
+        # Closing the session ends an uncommitted transaction with a rollback.
         with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -174,7 +174,7 @@ def test_run_in_a_terminal_without_tokens_starts_the_console_on_a_local_file(
     output = bytearray()
     try:
         os.write(fd, b"/gov setup init\n/gov body list\n")
-        read_until(fd, output, b"chair none\r\ngov> ")
+        read_until(fd, output, b"no chair\r\ngov> ")
         os.write(fd, b"\x04")  # Ctrl-D at the prompt
         read_until(fd, output, b"\0")
     finally:
