@@ -157,7 +157,7 @@ def _help(ctx: Context, args: Args) -> list[Reply]:
     """List the commands (of one group) with their usage lines, as typed on this platform."""
     group = args.text("group")
     if group is not None and group not in GROUPS:
-        raise Refusal("error.unknown_group", group=quote(group), groups=", ".join(GROUPS))
+        raise Refusal("error.unknown_group", group=quote(group), groups=ctx.listing(GROUPS))
     platform, language = ctx.caller.platform, ctx.community.language
     head = ctx.t("help.head_discord" if platform == "discord" else "help.head")
     lines = [head]

@@ -50,10 +50,12 @@ def show_log(ctx: Context, args: Args) -> list[Reply]:
         return [ctx.private("audit.log_empty")]
     names = _member_names(ctx, entries)
     slugs = _body_slugs(ctx, entries)
-    lines = [ctx.t("audit.log_head", shown=len(entries), total=max(total, len(entries)))]
+    # The zone once in the head; each line shows the time alone.
+    zone = ctx.community.timezone
+    lines = [ctx.t("audit.log_head", shown=len(entries), total=max(total, len(entries)), zone=zone)]
     for entry in entries:
         if entry.subject_kind in RESTRICTED_KINDS:
-            lines.append(ctx.t("audit.log_restricted", seq=entry.seq, when=ctx.when(entry.at)))
+            lines.append(ctx.t("audit.log_restricted", seq=entry.seq, when=ctx.clock(entry.at)))
             continue
         subject_label = entry.subject_id
         if entry.subject_kind == "body":
@@ -64,7 +66,7 @@ def show_log(ctx: Context, args: Args) -> list[Reply]:
             ctx.t(
                 "audit.log_line",
                 seq=entry.seq,
-                when=ctx.when(entry.at),
+                when=ctx.clock(entry.at),
                 actor=names.get(entry.actor, entry.actor),
                 action=entry.action,
                 kind=entry.subject_kind,
@@ -79,7 +81,7 @@ def _subject_filter(ctx: Context, kind: str, subject: str | None) -> ColumnEleme
     """Build the condition for one subject's entries, each part served by an index."""
     if kind not in SUBJECT_KINDS:
         raise Refusal(
-            "error.log_unknown_kind", field="kind", kind=kind, kinds=", ".join(SUBJECT_KINDS)
+            "error.log_unknown_kind", field="kind", kind=kind, kinds=ctx.listing(SUBJECT_KINDS)
         )
     if subject is None:
         raise Refusal("error.log_needs_id", field="id")

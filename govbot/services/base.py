@@ -128,7 +128,7 @@ class Context:
 
     def when(self, moment: datetime) -> str:
         """Show a moment in the community's time zone, naming the zone."""
-        return f"{self.clock(moment)} ({self.community.timezone})"
+        return self.t("time.at", time=self.clock(moment), zone=self.community.timezone)
 
     def clock(self, moment: datetime) -> str:
         """Show a moment in the community's time zone without naming it (UTC if out of range)."""

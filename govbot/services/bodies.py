@@ -92,7 +92,7 @@ def add_member(ctx: Context, args: Args) -> list[Reply]:
     )
     if replaced:
         names = ctx.listing(mention(m) for m in replaced)
-        text += " " + ctx.t("body.chair_replaces", previous=names)
+        text += ctx.t("text.sentence_gap") + ctx.t("body.chair_replaces", previous=names)
     return [Reply(text, Visibility.PUBLIC)]
 
 

@@ -134,7 +134,7 @@ def settings_form(ctx: Context) -> Form:
 
 def _hint(ctx: Context, key: str) -> str:
     hint = ctx.t(f"setup.hint.{key}")
-    return f"{hint} {ctx.t('setup.not_used_yet')}" if key in NOT_USED_YET else hint
+    return hint + ctx.t("setup.not_used_yet") if key in NOT_USED_YET else hint
 
 
 def _raw(community: Community) -> dict[str, str]:
@@ -156,7 +156,7 @@ def _display(ctx: Context) -> dict[str, str]:
     for key in BOOL_SETTINGS:
         shown[key] = ctx.yes_no(shown[key] == "yes")
     for key in NOT_USED_YET:
-        shown[key] += " " + ctx.t("setup.not_used_yet")
+        shown[key] += ctx.t("setup.not_used_yet")
     return shown
 
 

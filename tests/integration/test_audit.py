@@ -384,7 +384,7 @@ def test_export_to_writes_the_chain_to_a_text_stream(community: Community) -> No
 def test_audit_log_says_how_many_of_how_many_it_shows(community: Community) -> None:
     grow_chain(community.store, community_row_id(community.store), 30)
     total = head_seq(community.store)
-    assert f"Audit log, newest 20 of {total}:" in community.say("anyone", "/gov audit log")
+    assert f"Audit log, newest 20 of {total} (times in UTC):" in community.say("anyone", "/gov audit log")
     grow_chain(
         community.store,
         community_row_id(community.store),
@@ -394,7 +394,7 @@ def test_audit_log_says_how_many_of_how_many_it_shows(community: Community) -> N
         action="body.term_set",
     )
     log = community.say("anyone", "/gov audit log body committee")
-    assert "Audit log, newest 20 of 26:" in log
+    assert "Audit log, newest 20 of 26 (times in UTC):" in log
     assert log.count("body:committee") == 20
 
 
@@ -419,7 +419,7 @@ def test_audit_log_of_a_member_shows_what_they_did_and_what_was_done_to_them(
         action="member.renamed",
     )
     log = community.say("anyone", "/gov audit log member @bob")
-    assert "Audit log, newest 2 of 2:" in log
+    assert "Audit log, newest 2 of 2 (times in UTC):" in log
     assert "@bob membership.started" in log
     assert "system member.renamed member:@bob" in log
     assert "@ann" not in log and "@cat" not in log
