@@ -38,7 +38,8 @@ def test_the_copies_match_the_shared_scenarios() -> None:
     if not SHARED.is_dir():
         pytest.skip("shared/scenarios is not beside this clone")
     shared = {p.name: p.read_text("utf-8") for p in SHARED.glob("*.script")}
-    copies = {p.name: p.read_text("utf-8") for p in SCRIPTS}
+    copies = {p.name: p.read_text("utf-8") for p in SCRIPTS if p.name in shared}
+    # Every shared story is here word for word; the project may add stories of its own.
     assert copies == shared
 
 
