@@ -59,6 +59,8 @@ class AuditEntry(SQLModel, table=True):
         UniqueConstraint("community_id", "seq"),
         # `audit log <kind> <id>` reads one subject's newest entries without a scan.
         Index("ix_audit_entry_subject", "community_id", "subject_kind", "subject_id", "seq"),
+        # `audit log member @x` also reads what that member did.
+        Index("ix_audit_entry_actor", "community_id", "actor", "seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

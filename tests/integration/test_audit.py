@@ -384,7 +384,8 @@ def test_export_to_writes_the_chain_to_a_text_stream(community: Community) -> No
 def test_audit_log_says_how_many_of_how_many_it_shows(community: Community) -> None:
     grow_chain(community.store, community_row_id(community.store), 30)
     total = head_seq(community.store)
-    assert f"Audit log, newest 20 of {total} (times in UTC):" in community.say("anyone", "/gov audit log")
+    shown = community.say("anyone", "/gov audit log")
+    assert f"Audit log, newest 20 of {total} (times in UTC):" in shown
     grow_chain(
         community.store,
         community_row_id(community.store),
