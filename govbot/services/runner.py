@@ -22,9 +22,9 @@ from govbot.services.base import (
     clean_name,
     member_for,
 )
-from govbot.storage import audit
+from govbot.storage import audit, deliveries
 from govbot.storage.db import Store
-from govbot.storage.models import Community, Delivery, Member
+from govbot.storage.models import Community, Member
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ def _execute_once(
     delivery_key: str | None,
 ) -> list[Reply]:
     with store.unit_of_work() as session:
-        if delivery_key is not None and session.get(Delivery, delivery_key) is not None:
-            return []
+        if delivery_key is not None and not deliveries.claim(session, delivery_key, now):
+            return []  # handled before; the claim is rolled back with a refusal
         community, actor = _find(session, caller)
         if community is None:
             community = community_for(session, caller.platform, caller.community_id, now)
@@ -98,8 +98,6 @@ def _execute_once(
             actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
         ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
         replies = handler(ctx, args(ctx) if callable(args) else args)
-        if delivery_key is not None:
-            session.add(Delivery(key=delivery_key, created_at=now))
         session.commit()
         return [address(reply, community, caller) for reply in replies]
 
