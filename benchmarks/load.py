@@ -109,6 +109,7 @@ class Phase:
 
     platform: str
     rate: int
+    seated: int = 0  # members on `quality` when the phase began (what reads and joins scan)
     sent: list[Sent] = field(default_factory=list)
     first_send: float = 0.0
     last_send: float = 0.0
@@ -138,7 +139,8 @@ class Phase:
         reads = [s for s in self.sent if not s.write]
         lines = [
             f"{self.platform} at {self.rate}/s: {count} sent, achieved {achieved:.1f}/s, "
-            f"sender lag p99 {percentile(lags, 0.99) * 1000:.1f} ms"
+            f"sender lag p99 {percentile(lags, 0.99) * 1000:.1f} ms; "
+            f"quality had about {self.seated} members"
             if lags
             else "",
             f"  ack     {spread(acks)}   ({len(acks)} acks)",
@@ -235,6 +237,8 @@ async def until(check: Callable[[], bool], timeout: float) -> None:  # noqa: ASY
 class Load:
     """What a platform's load offers a phase: send one command, collect, say when settled."""
 
+    traffic: Traffic | None = None
+
     async def send(self, sent: Sent) -> None:
         """Send one command."""
         raise NotImplementedError
@@ -322,6 +326,8 @@ class SlackLoad(Load):
         sent.ack_ok = True
         if BUSY_TEXT in text:
             sent.busy = True
+            if sent.write and self.traffic is not None:
+                self.traffic.joined ^= {int(sent.user)}  # not run: the member stays as they were
         elif RECEIVED_TEXT in text:
             pass  # the answer follows through response_url or a public post
         elif text.strip():
@@ -571,9 +577,10 @@ async def run_phase(
     port: int,
 ) -> Phase:
     """Send one platform's commands at one rate, wait for the answers, and measure."""
-    phase = Phase(platform, rate)
+    phase = Phase(platform, rate, seated=len(traffic.joined))
     seconds, drain = args.seconds, args.drain
     send, settled, collect = load.send, load.settled, load.collect
+    load.traffic = traffic
     before = await command_time(port, platform)
     tasks = await open_loop(phase, traffic, seconds, send)
     phase.first_send = phase.sent[0].started if phase.sent else 0.0
