@@ -210,6 +210,7 @@ class DiscordFrontEnd:
         """Close the connection cleanly and wait for the client to finish."""
         if self.client is not None:
             await self.client.close()
+            self.client.presses.close()
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)

@@ -17,6 +17,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +51,9 @@ ACK_BUDGET = 1.5
 # Waits before sending a channel post again after Discord answered 5xx: the post may have
 # been made all the same, and the resend carries the same nonce, so it is never made twice.
 POST_RETRY_DELAYS = (0.5, 2.0)
+# Commands run on threads of their own: a burst queues here, not in the default pool that
+# the timers, the Slack inbox and every other short database call share.
+COMMAND_THREADS = 8
 
 Clock = Callable[[], datetime]
 Work = Callable[[], list[Reply]]
@@ -162,6 +166,11 @@ class InteractionRunner:
         self.client = client
         self.store = store
         self.clock = clock
+        self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-discord")
+
+    def close(self) -> None:
+        """Let the command threads go once idle; commands not yet started are dropped."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -339,7 +348,8 @@ class InteractionRunner:
             replies = work()
             return replies, community_language(self.store, PLATFORM, caller.community_id)
 
-        task = asyncio.ensure_future(asyncio.to_thread(work_and_language))
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(loop.run_in_executor(self._executor, work_and_language))
         done, _ = await asyncio.wait({task}, timeout=_budget(interaction))
         answer = Answer(interaction)
         answerable = bool(done) or await answer.defer()
