@@ -24,7 +24,7 @@ BATCH = 200
 
 def run_due(store: Store, now: datetime) -> list[Notice]:
     """Post each community's chain head once a week, when the chain grew since the last one."""
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         due = session.exec(
             select(Community.id, Community.anchor_due_at)
             .where(

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from govbot.domain.durations import Duration, parse_duration
 from govbot.i18n import LANGUAGES, catalog, for_platform, translate
@@ -224,12 +224,24 @@ class Context:
             raise Refusal("error.unknown_body_near", field="body", body=slug, near=near[0])
         raise Refusal("error.unknown_body", field="body", body=slug)
 
-    def seats(self, body: Body, member: Member | None = None) -> list[Membership]:
-        """Return the terms on a body that grant a seat now (of one member, if given)."""
-        params = {"body": body.id, "now": self.now}
-        if member is None:
-            return list(self.session.exec(_SEATS, params=params))
-        return list(self.session.exec(_SEATS_OF, params={**params, "member": member.id}))
+    def seats(
+        self, body: Body, member: Member | None = None, *, limit: int | None = None
+    ) -> list[Membership]:
+        """Return the terms on a body that grant a seat now, chairs first (of one member)."""
+        params: dict[str, Any] = {"body": body.id, "now": self.now}
+        if member is not None:
+            return list(self.session.exec(_SEATS_OF, params={**params, "member": member.id}))
+        if limit is not None:
+            return list(self.session.exec(_SEATS_UP_TO, params={**params, "limit": limit}))
+        return list(self.session.exec(_SEATS, params=params))
+
+    def seat_count(self, body: Body) -> int:
+        """Count the seats on a body now, without loading them."""
+        return int(self.session.exec(_SEAT_COUNT, params={"body": body.id, "now": self.now}).one())
+
+    def chairs(self, body: Body) -> list[Membership]:
+        """Return the body's current chair seats (one, as a rule)."""
+        return list(self.session.exec(_CHAIRS, params={"body": body.id, "now": self.now}))
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""
@@ -267,9 +279,12 @@ _SEATS = (
         col(Membership.start) <= bindparam("now"),
         or_(col(Membership.end).is_(None), col(Membership.end) > bindparam("now")),
     )
-    .order_by(col(Membership.start), col(Membership.id))
+    .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
 )
+_SEATS_UP_TO = _SEATS.limit(bindparam("limit"))
 _SEATS_OF = _SEATS.where(Membership.member_id == bindparam("member"))
+_CHAIRS = _SEATS.where(Membership.role == "chair")
+_SEAT_COUNT = select(func.count()).select_from(_SEATS.order_by(None).subquery())
 
 
 def find_member(session: Session, community_id: int, user_id: str) -> Member | None:

@@ -145,15 +145,16 @@ def list_bodies(ctx: Context, args: Args) -> list[Reply]:
         return [ctx.private("body.none")]
     lines = [ctx.t("body.list_head")]
     for body in bodies:
-        seats = ctx.seats(body)
-        chair = _chair_of(ctx, seats)
+        count = ctx.seat_count(body)
+        chairs = ctx.chairs(body)
+        chair = ctx.session.get(Member, chairs[0].member_id) if chairs else None
         lines.append(
             ctx.t(
                 "body.list_line",
                 body=body.slug,
                 title=ctx.title(body),
                 members=ctx.t(
-                    "body.members_one" if len(seats) == 1 else "body.members_many", count=len(seats)
+                    "body.members_one" if count == 1 else "body.members_many", count=count
                 ),
                 open=ctx.t("body.open") if body.is_open else ctx.t("body.closed"),
                 chair=ctx.t("body.chaired_by", chair=mention(chair))
@@ -167,7 +168,8 @@ def list_bodies(ctx: Context, args: Args) -> list[Reply]:
 def show_body(ctx: Context, args: Args) -> list[Reply]:
     """Show a body's members, terms and chair; past terms with `history:yes`."""
     body = ctx.body(args.text("body") or "")
-    seats = ctx.seats(body)
+    # A large open body lists its first seats (chairs first) and says how many more there are.
+    seats = ctx.seats(body, limit=SHOWN_SEATS)
     members = _members(ctx, seats)
     lines = [
         ctx.t(
@@ -187,6 +189,8 @@ def show_body(ctx: Context, args: Args) -> list[Reply]:
         lines.append(ctx.t("body.show_empty"))
     for seat in seats:
         lines.append(_seat_line(ctx, seat, members[seat.member_id]))
+    if len(seats) == SHOWN_SEATS and (total := ctx.seat_count(body)) > SHOWN_SEATS:
+        lines.append(ctx.t("body.show_more_members", count=total - SHOWN_SEATS))
     buttons = []
     if args.flag("history"):
         page = max(1, int(args.values.get("page", 1)))
@@ -194,12 +198,13 @@ def show_body(ctx: Context, args: Args) -> list[Reply]:
         if _has_more_history(ctx, body, page):
             more = f"body show {body.slug} history:yes page:{page + 1}"
             buttons.append(Button(ctx.t("body.history_more"), more, style="secondary"))
-    if body.is_open and not any(s.member_id == ctx.actor.id for s in seats):
+    if body.is_open and not (ctx.actor.id and ctx.seats(body, ctx.actor)):
         buttons.append(Button(ctx.t("body.join_button"), f"body join {body.slug}"))
     return [Reply("\n".join(lines), Visibility.PRIVATE, buttons=buttons)]
 
 
 HISTORY_PAGE = 20  # past terms per page of `body show ... history:yes`
+SHOWN_SEATS = 50  # current seats `body show` lists before saying how many more
 
 
 def _history(ctx: Context, body: Body, page: int) -> list[str]:
@@ -350,8 +355,8 @@ def _end(ctx: Context, seat: Membership, *, actor: str | None = None) -> None:
 def _demote_chairs(ctx: Context, body: Body, *, keep: Member) -> list[Member]:
     """Turn every other current chair of the body into a plain member; return them."""
     demoted = []
-    for seat in ctx.seats(body):
-        if seat.role == Role.CHAIR.value and seat.member_id != keep.id:
+    for seat in ctx.chairs(body):
+        if seat.member_id != keep.id:
             other = ctx.session.get(Member, seat.member_id)
             assert other is not None
             term_end = seat.end
@@ -380,7 +385,7 @@ def _first_role(ctx: Context, body: Body) -> Role:
     Seating them as a member and promoting them in the same instant would leave a
     zero-length member term in the history.
     """
-    if body.rotating_chair and not ctx.seats(body):
+    if body.rotating_chair and ctx.seat_count(body) == 0:
         body.chair_rotates_at = _term(body).after(ctx.now)
         ctx.session.add(body)
         return Role.CHAIR
@@ -391,8 +396,7 @@ def _fill_rotating_chair(ctx: Context, body: Body) -> None:
     """Give an empty rotating chair to the most senior member."""
     if not body.rotating_chair:
         return
-    seats = ctx.seats(body)
-    if seats and not any(s.role == Role.CHAIR.value for s in seats):
+    if not ctx.chairs(body) and ctx.seat_count(body):
         rotate_chair(ctx, body)
 
 
@@ -422,13 +426,6 @@ def _members(ctx: Context, seats: Sequence[Membership]) -> dict[int, Member]:
         return {}
     rows = ctx.session.exec(_MEMBERS, params={"ids": ids}).all()
     return {m.id: m for m in rows if m.id is not None}
-
-
-def _chair_of(ctx: Context, seats: list[Membership]) -> Member | None:
-    for seat in seats:
-        if seat.role == Role.CHAIR.value:
-            return ctx.session.get(Member, seat.member_id)
-    return None
 
 
 def _seat_line(ctx: Context, seat: Membership, member: Member) -> str:

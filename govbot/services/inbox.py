@@ -86,7 +86,7 @@ def mark_done(store: Store, key: str) -> None:
 
 def pending(store: Store, platform: str | None = None) -> int:
     """Count the commands not yet run, held or not."""
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         query = (
             select(func.count()).select_from(InboxCommand).where(col(InboxCommand.done).is_(False))
         )

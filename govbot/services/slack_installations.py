@@ -79,7 +79,7 @@ def find_installation(
     user_id: str | None = None,
 ) -> InstallationRecord | None:
     """Find one installer's installation, or the workspace's latest one when no user is named."""
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         if user_id is not None:
             row = _row(session, enterprise_id, team_id, user_id)
         else:
@@ -93,7 +93,7 @@ def find_installation(
 
 def bot_token_for(store: Store, external_id: str) -> str | None:
     """Return the newest bot token installed for a workspace id (or an org-wide install's id)."""
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         row = session.exec(
             select(SlackInstallation)
             .where(

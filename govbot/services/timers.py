@@ -35,7 +35,7 @@ def run_due(store: Store, now: datetime) -> list[Notice]:
 
 
 def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         due = session.exec(
             select(Membership.id)
             .where(col(Membership.end) <= now, col(Membership.end_recorded).is_(False))
@@ -75,7 +75,7 @@ def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
 
 
 def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         due = session.exec(
             select(Body.id, Body.chair_rotates_at).where(col(Body.chair_rotates_at) <= now)
         ).all()
@@ -138,7 +138,7 @@ def _notice(community: Community, reply: Reply) -> Notice:
 
 def pending_count(store: Store) -> int:
     """Count the pieces of work waiting for their time (ended terms, chair rotations)."""
-    with store.unit_of_work() as session:
+    with store.unit_of_work(readonly=True) as session:
         terms = session.exec(
             select(func.count())
             .select_from(Membership)

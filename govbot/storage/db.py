@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -63,6 +64,7 @@ class Store:
         if self.dialect == "postgresql":
             options["postgresql_readonly"] = True
         self._readonly = self.engine.execution_options(**options)
+        self._writers = threading.RLock()
 
     @property
     def dialect(self) -> str:
@@ -77,8 +79,12 @@ class Store:
         neither waits for nor blocks the writer, and a READ ONLY one on Postgres.
         """
         engine = self._readonly if readonly else self.engine
+        # SQLite has one writer at a time: threads of this process queue here in order,
+        # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
+        # (Writers in other processes still meet at SQLite's lock and its busy timeout.)
+        queue = self._writers if self.dialect == "sqlite" and not readonly else nullcontext()
         # Closing the session ends an uncommitted transaction with a rollback.
-        with Session(engine, expire_on_commit=False) as session:
+        with queue, Session(engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager

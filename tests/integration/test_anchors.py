@@ -122,8 +122,8 @@ class LateWorker(Store):
         self.units = 0
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        with super().unit_of_work() as session:
+    def unit_of_work(self, *, readonly: bool = False) -> Iterator[Session]:
+        with super().unit_of_work(readonly=readonly) as session:
             yield session
         self.units += 1
         if self.units == 1:

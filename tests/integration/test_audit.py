@@ -289,7 +289,7 @@ def test_a_write_commits_while_a_verification_reads_its_own_snapshot(
     reading, release = pause_verify_mid_chain(monkeypatch)
 
     def verify() -> list[Reply]:
-        with store.unit_of_work() as session, audit.snapshot(session) as conn:
+        with store.unit_of_work(readonly=True) as session, audit.snapshot(session) as conn:
             report = audit.verify(conn, community_row_id(store))
         return [Reply(f"{report.entries} {report.intact}")]
 

@@ -216,3 +216,17 @@ def test_a_platform_id_too_long_for_the_columns_is_refused_alike(community: Comm
     reply = community.run("u" * 65, "/gov body join quality")[0]
     assert reply.error and "too long" in reply.text
     assert community.counts() == before
+
+
+def test_a_large_body_lists_its_first_seats_chair_first_and_counts_the_rest(
+    community: Community,
+) -> None:
+    for i in range(55):
+        community.say(f"m{i:02}", "/gov body join operations")
+    community.say("admin", "/gov body add operations @m54 role:chair")
+    shown = community.say("m00", "/gov body show operations")
+    lines = [line for line in shown.splitlines() if line.startswith("• ")]
+    assert len(lines) == 50
+    assert lines[0] == "• @m54, chair"
+    assert "… and 5 more." in shown
+    assert "55 members, chair @m54" in community.say("m00", "/gov body list")
