@@ -52,3 +52,37 @@ async def test_due_work_still_runs_while_a_burst_of_discord_commands_is_stuck(
     for record in records:
         answer = await harness.final_answer(record)
         assert "quality" in embed_text(answer)
+
+
+async def test_beyond_the_bound_a_member_is_told_busy_at_once_and_nothing_runs(
+    harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await set_up_community(harness)
+    released = threading.Event()
+    real = respond.run_values
+
+    def stuck(*args: Any, **kwargs: Any) -> list[Reply]:
+        released.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(respond, "run_values", stuck)
+    assert harness.front_end is not None
+    harness.front_end.client.presses.max_in_flight = 2
+    held = [await harness.slash("body", "list", user=harness.fake.member) for _ in range(2)]
+    try:
+        await harness.fake.wait_until(
+            lambda: all(r.acknowledged for r in held), timeout=15, description="the defers"
+        )
+        busy = await harness.slash(
+            "body", "join", user=harness.fake.member, options={"body": "operations"}
+        )
+        answer = await harness.final_answer(busy)
+        assert "busy" in embed_text(answer)
+    finally:
+        released.set()
+    for record in held:
+        assert "quality" in embed_text(await harness.final_answer(record))
+    listing = await harness.slash(
+        "body", "show", user=harness.fake.member, options={"body": "operations"}
+    )
+    assert "No members" in embed_text(await harness.final_answer(listing))

@@ -54,6 +54,9 @@ POST_RETRY_DELAYS = (0.5, 2.0)
 # Commands run on threads of their own: a burst queues here, not in the default pool that
 # the timers, the Slack inbox and every other short database call share.
 COMMAND_THREADS = 8
+# Commands running or waiting for a thread; past this a member is told "busy, try again" at
+# once rather than queued to be answered long after Discord's deadline.
+MAX_IN_FLIGHT = 64
 
 Clock = Callable[[], datetime]
 Work = Callable[[], list[Reply]]
@@ -167,6 +170,8 @@ class InteractionRunner:
         self.store = store
         self.clock = clock
         self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-discord")
+        self.max_in_flight = MAX_IN_FLIGHT
+        self.in_flight = 0
 
     def close(self) -> None:
         """Let the command threads go once idle; commands not yet started are dropped."""
@@ -348,6 +353,25 @@ class InteractionRunner:
             replies = work()
             return replies, community_language(self.store, PLATFORM, caller.community_id)
 
+        if self.in_flight >= self.max_in_flight:
+            language = LOCALES.get(interaction.locale, DEFAULT_LANGUAGE)
+            busy = Answer(interaction).private(notice_text(translate(language, "discord.busy")))
+            await self._safely(busy, interaction)
+            return
+        self.in_flight += 1
+        try:
+            await self._run_counted(interaction, caller, work_and_language, page, extras)
+        finally:
+            self.in_flight -= 1
+
+    async def _run_counted(
+        self,
+        interaction: discord.Interaction,
+        caller: Caller,
+        work_and_language: Callable[[], tuple[list[Reply], str]],
+        page: int,
+        extras: Extras | None,
+    ) -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(loop.run_in_executor(self._executor, work_and_language))
         done, _ = await asyncio.wait({task}, timeout=_budget(interaction))

@@ -57,6 +57,7 @@ BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:
 RATE_LIMIT_RETRIES = 2
 # Slack waits 3 s for an ack; a command still running after this goes to the inbox.
 ACK_BUDGET_SECONDS = 2.0
+ARRIVED = "govbot_arrived"  # bolt context key: when an HTTP request arrived (monotonic)
 # Commands running at once (typed, pressed, submitted, or taken from the inbox); past it
 # the user is told to try again rather than queued without limit.
 MAX_IN_FLIGHT = 64
@@ -336,6 +337,7 @@ class SlackFrontEnd:
     # ------------------------------------------------------------------ HTTP
 
     async def _events(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if timestamp and not timestamp.isdigit():
             # Bolt would fail on int(timestamp) with a 500; it is simply not a valid request.
@@ -350,7 +352,10 @@ class SlackFrontEnd:
         if signed and _malformed(body, request.content_type):
             log.warning("a signed Slack request had a body of no known shape; refused")
             return web.Response(status=400, text="malformed request")
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        bolt_request = await to_bolt_request(request)
+        # The ack budget runs from the request's arrival, not from when a listener starts.
+        bolt_request.context[ARRIVED] = arrived
+        response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     async def _install(self, request: web.Request) -> web.Response:
@@ -370,7 +375,7 @@ class SlackFrontEnd:
     async def _on_command(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        started = time.monotonic()
+        started = _arrival(context)
         # Slack escapes &, < and > in what was typed; the core keeps text as the user meant it.
         text = render.unescape(str(body.get("text") or ""))
 
@@ -409,7 +414,7 @@ class SlackFrontEnd:
         action: dict[str, Any],
         context: AsyncBoltContext,
     ) -> None:
-        started = time.monotonic()
+        started = _arrival(context)
         text = str(action.get("value") or "")
 
         def job(caller: Caller) -> Job:
@@ -451,7 +456,7 @@ class SlackFrontEnd:
         # The answer to a submission is the ack itself (errors shown in the modal), so the
         # command runs first, within the budget; past it the modal closes and the inbox
         # finishes the work.
-        started = time.monotonic()
+        started = _arrival(context)
         metadata = _metadata(view)
         command = commands.named(metadata.get("command", ""))
         if command is None:
@@ -863,3 +868,9 @@ def _malformed(body: str, content_type: str) -> bool:
         return "ssl_check" not in form
     except (ValueError, AttributeError):
         return True
+
+
+def _arrival(context: AsyncBoltContext) -> float:
+    """Return when the request arrived (over HTTP), or now (Socket Mode)."""
+    arrived = context.get(ARRIVED)
+    return float(arrived) if isinstance(arrived, float) else time.monotonic()
