@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
@@ -97,6 +97,15 @@ class Args:
         value = self.values.get(name)
         assert value is None or isinstance(value, Duration)
         return value
+
+
+class SeatRow(NamedTuple):
+    """One current seat as a listing shows it."""
+
+    member_id: int
+    display_name: str
+    role: str
+    end: datetime | None
 
 
 @dataclass
@@ -224,16 +233,17 @@ class Context:
             raise Refusal("error.unknown_body_near", field="body", body=slug, near=near[0])
         raise Refusal("error.unknown_body", field="body", body=slug)
 
-    def seats(
-        self, body: Body, member: Member | None = None, *, limit: int | None = None
-    ) -> list[Membership]:
+    def seats(self, body: Body, member: Member | None = None) -> list[Membership]:
         """Return the terms on a body that grant a seat now, chairs first (of one member)."""
         params: dict[str, Any] = {"body": body.id, "now": self.now}
         if member is not None:
             return list(self.session.exec(_SEATS_OF, params={**params, "member": member.id}))
-        if limit is not None:
-            return list(self.session.exec(_SEATS_UP_TO, params={**params, "limit": limit}))
         return list(self.session.exec(_SEATS, params=params))
+
+    def seat_rows(self, body: Body, limit: int) -> list[SeatRow]:
+        """Return up to `limit` current seats as rows to show, chairs first."""
+        params = {"body": body.id, "now": self.now, "limit": limit}
+        return [SeatRow(*row) for row in self.session.exec(_SEAT_ROWS, params=params)]
 
     def seat_count(self, body: Body) -> int:
         """Count the seats on a body now, without loading them."""
@@ -281,9 +291,21 @@ _SEATS = (
     )
     .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
 )
-_SEATS_UP_TO = _SEATS.limit(bindparam("limit"))
 _SEATS_OF = _SEATS.where(Membership.member_id == bindparam("member"))
 _CHAIRS = _SEATS.where(Membership.role == "chair")
+# What a listing shows of each current seat, as plain rows (no ORM objects to build).
+_SEAT_ROWS = (
+    select(Membership.member_id, Member.display_name, Membership.role, Membership.end)
+    .join(Member, col(Member.id) == col(Membership.member_id))
+    .where(
+        Membership.body_id == bindparam("body"),
+        col(Membership.end_recorded).is_(False),
+        col(Membership.start) <= bindparam("now"),
+        or_(col(Membership.end).is_(None), col(Membership.end) > bindparam("now")),
+    )
+    .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
+    .limit(bindparam("limit"))
+)
 _SEAT_COUNT = select(func.count()).select_from(_SEATS.order_by(None).subquery())
 
 

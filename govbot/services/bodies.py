@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, select
+from sqlmodel import and_, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from govbot.domain.bodies import (
@@ -20,7 +20,7 @@ from govbot.domain.bodies import (
 )
 from govbot.domain.durations import Duration, parse_duration
 from govbot.replies import Button, Reply, Visibility
-from govbot.services.base import Args, Context, Refusal, mention
+from govbot.services.base import Args, Context, Refusal, SeatRow, mention
 from govbot.storage.db import Store
 from govbot.storage.models import Body, Community, Member, Membership
 
@@ -136,6 +136,26 @@ def leave_body(ctx: Context, args: Args) -> list[Reply]:
     return _unseat(ctx, body, ctx.actor, "body.left")
 
 
+_CURRENT_IN_COMMUNITY = and_(
+    col(Body.community_id) == bindparam("community"),
+    col(Membership.end_recorded).is_(False),
+    col(Membership.start) <= bindparam("now"),
+    or_(col(Membership.end).is_(None), col(Membership.end) > bindparam("now")),
+)
+_SEAT_COUNTS = (
+    select(Membership.body_id, func.count())
+    .join(Body, col(Body.id) == col(Membership.body_id))
+    .where(_CURRENT_IN_COMMUNITY)
+    .group_by(col(Membership.body_id))
+)
+_CHAIR_NAMES = (
+    select(Membership.body_id, Member.display_name)
+    .join(Body, col(Body.id) == col(Membership.body_id))
+    .join(Member, col(Member.id) == col(Membership.member_id))
+    .where(_CURRENT_IN_COMMUNITY, Membership.role == Role.CHAIR.value)
+)
+
+
 def list_bodies(ctx: Context, args: Args) -> list[Reply]:
     """List the community's bodies with their size and chair."""
     bodies = ctx.session.exec(
@@ -143,11 +163,15 @@ def list_bodies(ctx: Context, args: Args) -> list[Reply]:
     ).all()
     if not bodies:
         return [ctx.private("body.none")]
+    # Two grouped queries for every body at once, however many members they have.
+    params = {"community": ctx.community_id, "now": ctx.now}
+    counts: dict[int, int] = dict(ctx.session.exec(_SEAT_COUNTS, params=params).all())
+    chairs: dict[int, str] = dict(ctx.session.exec(_CHAIR_NAMES, params=params).all())
     lines = [ctx.t("body.list_head")]
     for body in bodies:
-        count = ctx.seat_count(body)
-        chairs = ctx.chairs(body)
-        chair = ctx.session.get(Member, chairs[0].member_id) if chairs else None
+        assert body.id is not None
+        count = counts.get(body.id, 0)
+        chair = chairs.get(body.id)
         lines.append(
             ctx.t(
                 "body.list_line",
@@ -157,7 +181,7 @@ def list_bodies(ctx: Context, args: Args) -> list[Reply]:
                     "body.members_one" if count == 1 else "body.members_many", count=count
                 ),
                 open=ctx.t("body.open") if body.is_open else ctx.t("body.closed"),
-                chair=ctx.t("body.chaired_by", chair=mention(chair))
+                chair=ctx.t("body.chaired_by", chair=f"@{chair}")
                 if chair
                 else ctx.t("body.no_chair"),
             )
@@ -169,8 +193,7 @@ def show_body(ctx: Context, args: Args) -> list[Reply]:
     """Show a body's members, terms and chair; past terms with `history:yes`."""
     body = ctx.body(args.text("body") or "")
     # A large open body lists its first seats (chairs first) and says how many more there are.
-    seats = ctx.seats(body, limit=SHOWN_SEATS)
-    members = _members(ctx, seats)
+    seats = ctx.seat_rows(body, SHOWN_SEATS)
     lines = [
         ctx.t(
             "body.show_head",
@@ -188,7 +211,7 @@ def show_body(ctx: Context, args: Args) -> list[Reply]:
     if not seats:
         lines.append(ctx.t("body.show_empty"))
     for seat in seats:
-        lines.append(_seat_line(ctx, seat, members[seat.member_id]))
+        lines.append(_seat_line(ctx, seat))
     if len(seats) == SHOWN_SEATS and (total := ctx.seat_count(body)) > SHOWN_SEATS:
         lines.append(ctx.t("body.show_more_members", count=total - SHOWN_SEATS))
     buttons = []
@@ -428,13 +451,11 @@ def _members(ctx: Context, seats: Sequence[Membership]) -> dict[int, Member]:
     return {m.id: m for m in rows if m.id is not None}
 
 
-def _seat_line(ctx: Context, seat: Membership, member: Member) -> str:
-    role = ctx.t(f"role.{seat.role}")
+def _seat_line(ctx: Context, seat: SeatRow) -> str:
+    role, member = ctx.t(f"role.{seat.role}"), f"@{seat.display_name}"
     if seat.end is None:
-        return ctx.t("body.seat_line", member=mention(member), role=role)
-    return ctx.t(
-        "body.seat_line_until", member=mention(member), role=role, until=ctx.when(seat.end)
-    )
+        return ctx.t("body.seat_line", member=member, role=role)
+    return ctx.t("body.seat_line_until", member=member, role=role, until=ctx.when(seat.end))
 
 
 def member_overview(ctx: Context, args: Args) -> list[Reply]:
