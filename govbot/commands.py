@@ -15,7 +15,7 @@ from typing import Any
 
 from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
-from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, for_platform, translate
+from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, discord_name, for_platform, translate
 from govbot.replies import Reply, Visibility
 from govbot.services import Store, audit_log, bodies, community, runner
 from govbot.services.base import (
@@ -61,7 +61,6 @@ class Param:
     placeholder: str = ""
     max_length: int = TEXT_LENGTH  # for text values, the same bound on every database
     default: str | None = None  # used when the value is left out
-
     hidden: bool = False  # set by buttons (a page number), left out of usage and options
 
     def shape(self) -> str:
@@ -121,11 +120,6 @@ class Command:
 
 
 YES_NO = ("yes", "no")
-
-
-def discord_name(word: str, language: str) -> str:
-    """Return a command, group or option name as Discord shows it in `language`."""
-    return catalog(language).get(f"discord.name.{word}", word)
 
 
 def _p(name: str, kind: Kind, **options: Any) -> Param:

@@ -40,7 +40,12 @@ def for_platform(text: str, platform: str, language: str) -> str:
         words = match.group(1).split()
         if platform != "discord":
             return "/gov " + " ".join(words)
-        names = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
-        return "/" + " ".join(names.get(f"discord.name.{word}", word) for word in words)
+        return "/" + " ".join(discord_name(word, language) for word in words)
 
     return _COMMAND_REF.sub(typed, text)
+
+
+def discord_name(word: str, language: str) -> str:
+    """Return a command, group or option name as Discord shows it in `language`."""
+    names = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    return names.get(f"discord.name.{word}", word)
