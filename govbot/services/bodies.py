@@ -221,7 +221,7 @@ def show_body(ctx: Context, args: Args) -> list[Reply]:
         if _has_more_history(ctx, body, page):
             more = f"body show {body.slug} history:yes page:{page + 1}"
             buttons.append(Button(ctx.t("body.history_more"), more, style="secondary"))
-    if body.is_open and not (ctx.actor.id and ctx.seats(body, ctx.actor)):
+    if body.is_open and not _sits_among(ctx, body, seats):
         buttons.append(Button(ctx.t("body.join_button"), f"body join {body.slug}"))
     return [Reply("\n".join(lines), Visibility.PRIVATE, buttons=buttons)]
 
@@ -449,6 +449,13 @@ def _members(ctx: Context, seats: Sequence[Membership]) -> dict[int, Member]:
         return {}
     rows = ctx.session.exec(_MEMBERS, params={"ids": ids}).all()
     return {m.id: m for m in rows if m.id is not None}
+
+
+def _sits_among(ctx: Context, body: Body, shown: list[SeatRow]) -> bool:
+    """Say whether the caller holds a seat, asking the database only past the listed seats."""
+    if len(shown) < SHOWN_SEATS:
+        return any(seat.member_id == ctx.actor.id for seat in shown)
+    return ctx.actor.id is not None and bool(ctx.seats(body, ctx.actor))
 
 
 def _seat_line(ctx: Context, seat: SeatRow) -> str:
