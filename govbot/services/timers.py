@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from govbot.domain.bodies import Role
@@ -16,7 +16,7 @@ from govbot.services.bodies import pass_rotating_chair
 from govbot.services.runner import address
 from govbot.storage import audit
 from govbot.storage.db import Store
-from govbot.storage.models import Body, Community, Delivery, Member, Membership
+from govbot.storage.models import Body, Community, Delivery, InboxCommand, Member, Membership
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +101,17 @@ def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
 
 
 def _forget_old_deliveries(store: Store, now: datetime) -> None:
+    """Forget deliveries, and inbox commands already run, once no platform retries them."""
     with store.unit_of_work() as session:
         session.execute(
             Delivery.__table__.delete().where(  # type: ignore[attr-defined]
                 Delivery.__table__.c.created_at < now - DELIVERY_KEEP  # type: ignore[attr-defined]
+            )
+        )
+        session.execute(
+            delete(InboxCommand).where(
+                col(InboxCommand.done).is_(True),
+                col(InboxCommand.received_at) < now - DELIVERY_KEEP,
             )
         )
         session.commit()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from govbot.services import inbox
+from govbot.services.timers import run_due
 from govbot.storage.db import Store
 from govbot.storage.models import InboxCommand
 
@@ -79,3 +82,14 @@ def test_two_workers_claiming_at_once_never_both_take_a_row(store: Store) -> Non
 
     assert sorted(taken[0] + taken[1]) == sorted(keys)
     assert not set(taken[0]) & set(taken[1])
+
+
+def test_commands_already_run_are_forgotten_once_no_platform_retries_them(store: Store) -> None:
+    now = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    inbox.enqueue(store, "slack", "done-long-ago", "{}", now, timedelta(seconds=10))
+    inbox.mark_done(store, "done-long-ago")
+    inbox.enqueue(store, "slack", "still-waiting", "{}", now, timedelta(seconds=10))
+    run_due(store, now + timedelta(days=3))
+    with store.unit_of_work(readonly=True) as session:
+        keys = {row.key for row in session.exec(select(InboxCommand))}
+    assert keys == {"still-waiting"}
