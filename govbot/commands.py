@@ -582,6 +582,7 @@ def _usage_to_caller(store: Store, caller: Caller, error: UsageError) -> Reply:
     language = runner.community_language(store, caller.platform, caller.community_id)
     reply = usage_reply(language, error, caller.platform)
     reply.recipient = caller.user_id
+    reply.language = language
     if error.field:
         reply.field_errors[error.field] = reply.text
     return reply

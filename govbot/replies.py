@@ -98,6 +98,7 @@ class Reply:
     error: bool = False  # a refusal or a usage error: the caller can fix it
     failed: bool = False  # something broke on govbot's side (logged with a reference)
     field_errors: dict[str, str] = field(default_factory=dict)
+    language: str = ""  # the language the text is in, for the front end's own words
 
 
 @dataclass(frozen=True)

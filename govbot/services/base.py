@@ -55,6 +55,7 @@ class Refusal(Exception):
         self.key = key
         self.field = field
         self.params = params
+        self.language: str | None = None  # the community's, once the runner knows it
 
     def message(self, language: str, platform: str) -> str:
         """Put the refusal into words for the caller."""

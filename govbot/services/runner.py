@@ -35,6 +35,12 @@ ATTEMPTS = 4
 ArgsSource = Args | Callable[[Context], Args]
 
 
+def language_of(replies: list[Reply], store: Store, platform: str, external_id: str) -> str:
+    """Return the language replies are in, asking the store only when none says."""
+    known = next((reply.language for reply in replies if reply.language), None)
+    return known or community_language(store, platform, external_id)
+
+
 def community_language(store: Store, platform: str, external_id: str) -> str:
     """Return a community's language in a read transaction (English when unknown)."""
     with store.unit_of_work(readonly=True) as session:
@@ -64,7 +70,8 @@ def execute(
                 return _read_once(store, caller, handler, args, now)
             return _execute_once(store, caller, handler, args, now, delivery_key)
         except Refusal as refusal:
-            return [_to_caller(refusal_reply(_language(store, caller), refusal, caller), caller)]
+            language = refusal.language or _language(store, caller)
+            return [_to_caller(refusal_reply(language, refusal, caller), caller)]
         except (IntegrityError, DBAPIError) as exc:
             # Two workers raced (a new community or member, a duplicate delivery,
             # a serialisation failure): the loser starts over and sees the winner's rows.
@@ -97,7 +104,7 @@ def _execute_once(
         if actor is None or actor.display_name != clean_name(caller.display_name):
             actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
         ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
-        replies = handler(ctx, args(ctx) if callable(args) else args)
+        replies = _handle(ctx, handler, args)
         session.commit()
         return [address(reply, community, caller) for reply in replies]
 
@@ -130,8 +137,17 @@ def _read_once(
             created_at=now,
         )
         ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
-        replies = handler(ctx, args(ctx) if callable(args) else args)
+        replies = _handle(ctx, handler, args)
         return [address(reply, community, caller) for reply in replies]
+
+
+def _handle(ctx: Context, handler: Handler, args: ArgsSource) -> list[Reply]:
+    """Run the use case; a refusal carries the community's language out of the transaction."""
+    try:
+        return handler(ctx, args(ctx) if callable(args) else args)
+    except Refusal as refusal:
+        refusal.language = ctx.community.language
+        raise
 
 
 def community_for(session: Session, platform: str, external_id: str, now: datetime) -> Community:
@@ -187,7 +203,8 @@ def _find(session: Session, caller: Caller) -> tuple[Community | None, Member | 
 
 
 def address(reply: Reply, community: Community, caller: Caller | None) -> Reply:
-    """Fill in where a reply goes: the announce channel, the caller's channel, or the caller."""
+    """Fill in where a reply goes (the announce channel, the caller's channel, or the caller)."""
+    reply.language = reply.language or community.language
     if reply.recipient is not None:
         return reply
     if reply.visibility is Visibility.PUBLIC:
@@ -201,7 +218,7 @@ def refusal_reply(language: str, refusal: Refusal, caller: Caller) -> Reply:
     """Turn a refusal into the private error its caller sees."""
     text = refusal.message(language, caller.platform)
     fields = {refusal.field: text} if refusal.field else {}
-    return Reply(text, Visibility.PRIVATE, error=True, field_errors=fields)
+    return Reply(text, Visibility.PRIVATE, error=True, field_errors=fields, language=language)
 
 
 def _language(store: Store, caller: Caller) -> str:
@@ -220,6 +237,7 @@ def _failure(store: Store, caller: Caller, exc: Exception) -> Reply:
         Visibility.PRIVATE,
         error=True,
         failed=True,
+        language=language,
     )
     return _to_caller(reply, caller)
 

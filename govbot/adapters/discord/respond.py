@@ -40,7 +40,7 @@ from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Form, FormField, Notice, Reply, Visibility
 from govbot.services import Store, bodies
 from govbot.services.base import Caller
-from govbot.services.runner import community_language
+from govbot.services.runner import community_language, language_of
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ class InteractionRunner:
     ) -> None:
         def work_and_language() -> tuple[list[Reply], str]:
             replies = work()
-            return replies, community_language(self.store, PLATFORM, caller.community_id)
+            return replies, language_of(replies, self.store, PLATFORM, caller.community_id)
 
         if self.in_flight >= self.max_in_flight:
             language = LOCALES.get(interaction.locale, DEFAULT_LANGUAGE)

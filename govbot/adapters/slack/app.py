@@ -43,7 +43,7 @@ from govbot.replies import Form, Notice, Reply, Visibility
 from govbot.services import Store, inbox
 from govbot.services.base import Args, Caller
 from govbot.services.bodies import member_overview
-from govbot.services.runner import community_language, execute
+from govbot.services.runner import community_language, execute, language_of
 from govbot.services.slack_installations import bot_token_for
 
 log = logging.getLogger(__name__)
@@ -622,7 +622,7 @@ class SlackFrontEnd:
             )
         else:
             replies = commands.run_text(self.store, job.caller, job.text, now, delivery_key=job.key)
-        return replies, community_language(self.store, PLATFORM, job.caller.community_id)
+        return replies, language_of(replies, self.store, PLATFORM, job.caller.community_id)
 
     async def _in_thread(self, work: Callable[[], list[Reply]]) -> list[Reply]:
         """Run a use case in a worker thread, never on the event loop."""
