@@ -55,8 +55,9 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # Keep in step with deploy/slack-manifest.yaml.
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
 RATE_LIMIT_RETRIES = 2
-# Slack waits 3 s for an ack; a command still running after this goes to the inbox.
-ACK_BUDGET_SECONDS = 2.0
+# Slack waits 3 s for an ack; a command still running after this goes to the inbox. The
+# rest of the window is for that inbox write, which may itself wait for the database.
+ACK_BUDGET_SECONDS = 1.5
 ARRIVED = "govbot_arrived"  # bolt context key: when an HTTP request arrived (monotonic)
 # Commands running at once (typed, pressed, submitted, or taken from the inbox); past it
 # the user is told to try again rather than queued without limit.
