@@ -11,30 +11,26 @@ a pass/fail test.
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from govbot.bootstrap import open_store
 from govbot.commands import run_text
 from govbot.services.base import Caller
 from govbot.storage.db import Store
+from tests import postgres
 
-POSTGRES = os.environ.get(
-    "GOVBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 MEMBERS = 500
 TARGET_ENTRIES = 40  # entries about the body asked for, at every size
@@ -181,7 +177,7 @@ def bench(kind: str, url: str, raw_url: str, sizes: list[int], runs: int) -> Non
         for label, command in (
             ("audit log (newest)", "/gov audit log"),
             ("audit log body committee", "/gov audit log body committee"),
-            ("audit log member @m7 (actor: no index)", "/gov audit log member @m7"),
+            ("audit log member @m7", "/gov audit log member @m7"),
         ):
             ms, head = median_ms(store, caller, command, runs)
             print(f"{label:<40} median {ms:8.1f} ms   {head}")
@@ -205,18 +201,15 @@ def main() -> None:
         bench("sqlite", f"sqlite:///{path}", path, args.sizes, args.runs)
     if args.skip_postgres:
         return
-    name = f"govbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES).set(database=name)
+    if postgres.unavailable():
+        print("\npostgres: skipped")
+        return
+    url = postgres.create_database()
     try:
-        raw_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        bench("postgres", url.render_as_string(hide_password=False), raw_url, args.sizes, args.runs)
+        raw_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        bench("postgres", url, raw_url, args.sizes, args.runs)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        postgres.drop_database(url)
 
 
 if __name__ == "__main__":

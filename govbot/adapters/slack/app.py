@@ -380,16 +380,7 @@ class SlackFrontEnd:
         # Slack escapes &, < and > in what was typed; the core keeps text as the user meant it.
         text = render.unescape(str(body.get("text") or ""))
 
-        def job(caller: Caller) -> Job:
-            return Job(
-                _key("command", body),
-                "command",
-                caller,
-                text=text,
-                response_url=body.get("response_url"),
-                trigger_id=body.get("trigger_id"),
-            )
-
+        job = _text_job("command", body, text)
         outcome = await self._attempt(context, body, body.get("channel_id"), job, started)
         if outcome.busy or outcome.received:
             await ack(**_ephemeral(self._standing(outcome)))
@@ -418,16 +409,7 @@ class SlackFrontEnd:
         started = _arrival(context)
         text = str(action.get("value") or "")
 
-        def job(caller: Caller) -> Job:
-            return Job(
-                _key("action", body),
-                "action",
-                caller,
-                text=text,
-                response_url=body.get("response_url"),
-                trigger_id=body.get("trigger_id"),
-            )
-
+        job = _text_job("action", body, text)
         outcome = await self._attempt(context, body, context.channel_id, job, started)
         # Slack shows nothing of a button's ack: every answer goes through the response_url.
         await ack()
@@ -875,3 +857,19 @@ def _arrival(context: AsyncBoltContext) -> float:
     """Return when the request arrived (over HTTP), or now (Socket Mode)."""
     arrived = context.get(ARRIVED)
     return float(arrived) if isinstance(arrived, float) else time.monotonic()
+
+
+def _text_job(kind: str, body: dict[str, Any], text: str) -> Callable[[Caller], Job]:
+    """Describe a typed command or a pressed button, for whichever caller it turns out to be."""
+
+    def job(caller: Caller) -> Job:
+        return Job(
+            _key(kind, body),
+            kind,
+            caller,
+            text=text,
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+        )
+
+    return job
