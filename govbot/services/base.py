@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, or_, select
 from govbot.domain.durations import Duration, parse_duration
 from govbot.i18n import LANGUAGES, catalog, for_platform, translate
 from govbot.replies import Reply, Visibility
-from govbot.storage import audit
+from govbot.storage import audit, rows
 from govbot.storage.models import Body, Community, Member, Membership
 
 
@@ -215,10 +215,10 @@ class Context:
         """Find a body by slug (once per command), or None."""
         if slug not in self._bodies:
             params = {"community": self.community_id, "slug": slug}
-            body = self.session.exec(_BODY, params=params).first()
-            if body is None:
+            row = rows.run(self.session, _BODY, params).first()
+            if row is None:
                 return None
-            self._bodies[slug] = body
+            self._bodies[slug] = rows.load(self.session, Body, row._asdict())
         return self._bodies[slug]
 
     def body(self, slug: str) -> Body:
@@ -238,21 +238,25 @@ class Context:
         """Return the terms on a body that grant a seat now, chairs first (of one member)."""
         params: dict[str, Any] = {"body": body.id, "now": self.now}
         if member is not None:
-            return list(self.session.exec(_SEATS_OF, params={**params, "member": member.id}))
+            # A member's own seats are one or two rows: Core, without the ORM's query layer.
+            found = rows.run(self.session, _SEATS_OF, {**params, "member": member.id})
+            return [rows.load(self.session, Membership, row._asdict()) for row in found]
         return list(self.session.exec(_SEATS, params=params))
 
     def seat_rows(self, body: Body, limit: int) -> list[SeatRow]:
         """Return up to `limit` current seats as rows to show, chairs first."""
         params = {"body": body.id, "now": self.now, "limit": limit}
-        return [SeatRow(*row) for row in self.session.exec(_SEAT_ROWS, params=params)]
+        return [SeatRow(*row) for row in rows.run(self.session, _SEAT_ROWS, params)]
 
     def seat_count(self, body: Body) -> int:
         """Count the seats on a body now, without loading them."""
-        return int(self.session.exec(_SEAT_COUNT, params={"body": body.id, "now": self.now}).one())
+        found = rows.run(self.session, _SEAT_COUNT, {"body": body.id, "now": self.now})
+        return int(found.scalar_one())
 
     def chairs(self, body: Body) -> list[Membership]:
         """Return the body's current chair seats (one, as a rule)."""
-        return list(self.session.exec(_CHAIRS, params={"body": body.id, "now": self.now}))
+        found = rows.run(self.session, _CHAIRS, {"body": body.id, "now": self.now})
+        return [rows.load(self.session, Membership, row._asdict()) for row in found]
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""
@@ -274,14 +278,27 @@ def actor_label(member: Member) -> str:
     return f"member:{member.id}"
 
 
-_MEMBER = select(Member).where(
-    Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user")
+# Built once, on the tables: Core statements skip the ORM's query layer on every command's
+# path; `rows.load` turns their rows into the objects use cases work with.
+_MEMBERS = rows.table(Member)
+_BODIES = rows.table(Body)
+_TERMS = rows.table(Membership)
+_MEMBER = select(_MEMBERS).where(
+    _MEMBERS.c.community_id == bindparam("community"),
+    _MEMBERS.c.platform_user_id == bindparam("user"),
 )
-_BODY = select(Body).where(
-    Body.community_id == bindparam("community"), Body.slug == bindparam("slug")
+_BODY = select(_BODIES).where(
+    _BODIES.c.community_id == bindparam("community"), _BODIES.c.slug == bindparam("slug")
 )
 # Ended terms are recorded (`end_recorded`), so the index on (body, end_recorded) reads only
 # current and future-ending terms, however long the history.
+_CURRENT = (
+    _TERMS.c.body_id == bindparam("body"),
+    _TERMS.c.end_recorded.is_(False),
+    _TERMS.c.start <= bindparam("now"),
+    or_(_TERMS.c.end.is_(None), _TERMS.c.end > bindparam("now")),
+)
+_SEAT_ORDER = (_TERMS.c.role, _TERMS.c.start, _TERMS.c.id)
 _SEATS = (
     select(Membership)
     .where(
@@ -292,28 +309,33 @@ _SEATS = (
     )
     .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
 )
-_SEATS_OF = _SEATS.where(Membership.member_id == bindparam("member"))
-_CHAIRS = _SEATS.where(Membership.role == "chair")
-# What a listing shows of each current seat, as plain rows (no ORM objects to build).
-_SEAT_ROWS = (
-    select(Membership.member_id, Member.display_name, Membership.role, Membership.end)
-    .join(Member, col(Member.id) == col(Membership.member_id))
-    .where(
-        Membership.body_id == bindparam("body"),
-        col(Membership.end_recorded).is_(False),
-        col(Membership.start) <= bindparam("now"),
-        or_(col(Membership.end).is_(None), col(Membership.end) > bindparam("now")),
-    )
-    .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
-    .limit(bindparam("limit"))
+_CURRENT_TERMS = select(_TERMS).where(*_CURRENT).order_by(*_SEAT_ORDER)
+# SQLite is told to read current terms through (body, end_recorded, member): left to itself
+# it may walk a member's whole history on the body, or every open term in the database.
+_OPEN_TERMS = "ix_membership_body_open"
+_SEATS_OF = rows.sqlite_index(
+    _CURRENT_TERMS.where(_TERMS.c.member_id == bindparam("member")), _TERMS, _OPEN_TERMS
 )
-_SEAT_COUNT = select(func.count()).select_from(_SEATS.order_by(None).subquery())
+_CHAIRS = rows.sqlite_index(_CURRENT_TERMS.where(_TERMS.c.role == "chair"), _TERMS, _OPEN_TERMS)
+# What a listing shows of each current seat, as plain rows (no ORM objects to build).
+_SEAT_ROWS = rows.sqlite_index(
+    select(_TERMS.c.member_id, _MEMBERS.c.display_name, _TERMS.c.role, _TERMS.c.end)
+    .join(_MEMBERS, _MEMBERS.c.id == _TERMS.c.member_id)
+    .where(*_CURRENT)
+    .order_by(*_SEAT_ORDER)
+    .limit(bindparam("limit")),
+    _TERMS,
+    _OPEN_TERMS,
+)
+_SEAT_COUNT = rows.sqlite_index(
+    select(func.count()).select_from(_TERMS).where(*_CURRENT), _TERMS, _OPEN_TERMS
+)
 
 
 def find_member(session: Session, community_id: int, user_id: str) -> Member | None:
     """Find a platform user already recorded in a community."""
-    found = session.exec(_MEMBER, params={"community": community_id, "user": user_id})
-    return found.first()
+    row = rows.run(session, _MEMBER, {"community": community_id, "user": user_id}).first()
+    return None if row is None else rows.load(session, Member, row._asdict())
 
 
 def member_for(

@@ -25,6 +25,7 @@ from govbot.domain.audit_chain import (
     rfc3339,
     verify_chain,
 )
+from govbot.storage import rows
 from govbot.storage.models import AuditEntry, AuditHead, Community, Member
 
 SYSTEM = "system"
@@ -88,7 +89,7 @@ _MOVE_HEAD = (
 
 def lock_head(session: Session, community_id: int) -> None:
     """Lock a community's chain head for the rest of the transaction (writers call it first)."""
-    row = session.execute(_LOCK_HEAD, {"community": community_id}).one()
+    row = rows.run(session, _LOCK_HEAD, {"community": community_id}).one()
     session.info.setdefault(_HEADS, {})[community_id] = (row[0], row[1])
 
 
@@ -120,7 +121,8 @@ def append(
         prev_hash=head_hash,
     )
     entry_hash = entry.entry_hash()
-    session.execute(
+    conn = session.connection()  # the session's own transaction, without its ORM layer
+    conn.execute(
         _INSERT_ENTRY,
         {
             "community_id": community_id,
@@ -135,7 +137,7 @@ def append(
             "hash": entry_hash,
         },
     )
-    session.execute(
+    conn.execute(
         _MOVE_HEAD, {"community": community_id, "head_seq": entry.seq, "head_hash": entry_hash}
     )
     heads[community_id] = (entry.seq, entry_hash)

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from govbot.storage.rows import READONLY
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -85,6 +87,8 @@ class Store:
         queue = self._writers if self.dialect == "sqlite" and not readonly else nullcontext()
         # Closing the session ends an uncommitted transaction with a rollback.
         with queue, Session(engine, expire_on_commit=False) as session:
+            if readonly:
+                session.info[READONLY] = True
             yield session
 
     @contextmanager

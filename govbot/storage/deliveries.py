@@ -25,5 +25,6 @@ _CLAIM = {
 
 def claim(session: Session, key: str, now: datetime) -> bool:
     """Record a delivery in the caller's transaction; False when it was handled before."""
-    statement = _CLAIM[session.get_bind().dialect.name]
-    return session.execute(statement, {"key": key, "created_at": now}).first() is not None
+    conn = session.connection()
+    statement = _CLAIM[conn.dialect.name]
+    return conn.execute(statement, {"key": key, "created_at": now}).first() is not None
