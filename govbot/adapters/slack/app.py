@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -68,6 +68,7 @@ COMMAND_THREADS = 8
 INBOX_LEASE = timedelta(seconds=10)
 INBOX_POLL_SECONDS = 1.0
 INBOX_MAX_ATTEMPTS = 5
+HTTP_TIMEOUT_SECONDS = 30  # each Slack API call, as slack_sdk's own default
 
 
 class Mode(StrEnum):
@@ -171,6 +172,9 @@ class SlackFrontEnd:
         self.settings = settings
         self.store = store
         self.mode = slack_mode(settings)
+        # One HTTP session for every Web API and response_url call, made in start(): kept-alive
+        # connections, rather than a new session (and TCP connection) per call.
+        self._http: ClientSession | None = None
         self.roles = WorkspaceRoles()
         bot_token = (
             settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -213,7 +217,9 @@ class SlackFrontEnd:
     def web_client(self, token: str | None) -> AsyncWebClient:
         """Build a Web API client that honours GOVBOT_SLACK_API_BASE and retries rate limits."""
         client = AsyncWebClient(
-            token=token, base_url=self.settings.slack_api_base or AsyncWebClient.BASE_URL
+            token=token,
+            base_url=self.settings.slack_api_base or AsyncWebClient.BASE_URL,
+            session=self._http,
         )
         # slack_sdk gives up on HTTP 429 unless told to wait and retry.
         client.retry_handlers.append(
@@ -249,6 +255,9 @@ class SlackFrontEnd:
 
     async def start(self) -> None:
         """Check the bot token, start the inbox drainer, and connect Socket Mode if configured."""
+        self._http = ClientSession(timeout=ClientTimeout(total=HTTP_TIMEOUT_SECONDS))
+        # Bolt hands each request a client built with the app client's session.
+        self.client.session = self._http
         if self.mode is not Mode.OAUTH:
             identity = await self.client.auth_test()
             log.info("Slack: %s in workspace %s", identity.get("user"), identity.get("team"))
@@ -283,6 +292,10 @@ class SlackFrontEnd:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        if self._http is not None:
+            self.client.session = None
+            await self._http.close()
+            self._http = None
 
     def ready(self) -> bool:
         """Say whether Slack can reach govbot now (Socket Mode: while the socket is connected)."""
@@ -567,7 +580,11 @@ class SlackFrontEnd:
 
     def _release(self) -> None:
         self._in_flight -= 1
-        self._wake.set()  # a free slot: the drainer may take the next inbox row
+        if self._pending:
+            # A free slot and rows waiting: the drainer may take the next one. (Rows that
+            # another worker left behind are found by its regular pass; waking it after every
+            # command would cost a write transaction each, for an inbox that is mostly empty.)
+            self._wake.set()
 
     async def _finish_late(
         self, task: asyncio.Future[tuple[list[Reply], str]], job: Job, queued: bool
@@ -761,7 +778,8 @@ class SlackFrontEnd:
 
     async def _ephemeral(self, conversation: Conversation, content: dict[str, Any]) -> bool:
         if conversation.response_url:
-            response = await AsyncWebhookClient(conversation.response_url).send_dict(
+            webhook = AsyncWebhookClient(conversation.response_url, session=self._http)
+            response = await webhook.send_dict(
                 {**content, "response_type": "ephemeral", "replace_original": False}
             )
             if response.status_code == 200:
