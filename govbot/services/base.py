@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from govbot.domain.durations import Duration, parse_duration
@@ -215,10 +216,10 @@ class Context:
         """Find a body by slug (once per command), or None."""
         if slug not in self._bodies:
             params = {"community": self.community_id, "slug": slug}
-            row = rows.run(self.session, _BODY, params).first()
+            row = _BODY.first(self.session, params)
             if row is None:
                 return None
-            self._bodies[slug] = rows.load(self.session, Body, row._asdict())
+            self._bodies[slug] = rows.load_row(self.session, Body, row)
         return self._bodies[slug]
 
     def body(self, slug: str) -> Body:
@@ -239,24 +240,24 @@ class Context:
         params: dict[str, Any] = {"body": body.id, "now": self.now}
         if member is not None:
             # A member's own seats are one or two rows: Core, without the ORM's query layer.
-            found = rows.run(self.session, _SEATS_OF, {**params, "member": member.id})
-            return [rows.load(self.session, Membership, row._asdict()) for row in found]
+            found = _SEATS_OF.rows(self.session, {**params, "member": member.id})
+            return [_term(self.session, row) for row in found]
         return list(self.session.exec(_SEATS, params=params))
 
     def seat_rows(self, body: Body, limit: int) -> list[SeatRow]:
         """Return up to `limit` current seats as rows to show, chairs first."""
         params = {"body": body.id, "now": self.now, "limit": limit}
-        return [SeatRow(*row) for row in rows.run(self.session, _SEAT_ROWS, params)]
+        return [SeatRow(*row) for row in _SEAT_ROWS.rows(self.session, params)]
 
     def seat_count(self, body: Body) -> int:
         """Count the seats on a body now, without loading them."""
-        found = rows.run(self.session, _SEAT_COUNT, {"body": body.id, "now": self.now})
-        return int(found.scalar_one())
+        found = _SEAT_COUNT.rows(self.session, {"body": body.id, "now": self.now})
+        return int(found[0][0])
 
     def chairs(self, body: Body) -> list[Membership]:
         """Return the body's current chair seats (one, as a rule)."""
-        found = rows.run(self.session, _CHAIRS, {"body": body.id, "now": self.now})
-        return [rows.load(self.session, Membership, row._asdict()) for row in found]
+        found = _CHAIRS.rows(self.session, {"body": body.id, "now": self.now})
+        return [_term(self.session, row) for row in found]
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""
@@ -283,12 +284,16 @@ def actor_label(member: Member) -> str:
 _MEMBERS = rows.table(Member)
 _BODIES = rows.table(Body)
 _TERMS = rows.table(Membership)
-_MEMBER = select(_MEMBERS).where(
-    _MEMBERS.c.community_id == bindparam("community"),
-    _MEMBERS.c.platform_user_id == bindparam("user"),
+_MEMBER = rows.Prepared(
+    sa_select(_MEMBERS).where(
+        _MEMBERS.c.community_id == bindparam("community"),
+        _MEMBERS.c.platform_user_id == bindparam("user"),
+    )
 )
-_BODY = select(_BODIES).where(
-    _BODIES.c.community_id == bindparam("community"), _BODIES.c.slug == bindparam("slug")
+_BODY = rows.Prepared(
+    sa_select(_BODIES).where(
+        _BODIES.c.community_id == bindparam("community"), _BODIES.c.slug == bindparam("slug")
+    )
 )
 # Ended terms are recorded (`end_recorded`), so the index on (body, end_recorded) reads only
 # current and future-ending terms, however long the history.
@@ -309,17 +314,21 @@ _SEATS = (
     )
     .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
 )
-_CURRENT_TERMS = select(_TERMS).where(*_CURRENT).order_by(*_SEAT_ORDER)
+_CURRENT_TERMS = sa_select(_TERMS).where(*_CURRENT).order_by(*_SEAT_ORDER)
 # SQLite is told to read current terms through (body, end_recorded, member): left to itself
 # it may walk a member's whole history on the body, or every open term in the database.
 _OPEN_TERMS = "ix_membership_body_open"
-_SEATS_OF = rows.sqlite_index(
-    _CURRENT_TERMS.where(_TERMS.c.member_id == bindparam("member")), _TERMS, _OPEN_TERMS
+_SEATS_OF = rows.Prepared(
+    rows.sqlite_index(
+        _CURRENT_TERMS.where(_TERMS.c.member_id == bindparam("member")), _TERMS, _OPEN_TERMS
+    )
 )
-_CHAIRS = rows.sqlite_index(_CURRENT_TERMS.where(_TERMS.c.role == "chair"), _TERMS, _OPEN_TERMS)
+_CHAIRS = rows.Prepared(
+    rows.sqlite_index(_CURRENT_TERMS.where(_TERMS.c.role == "chair"), _TERMS, _OPEN_TERMS)
+)
 # What a listing shows of each current seat, as plain rows (no ORM objects to build).
-_SEAT_ROWS = rows.sqlite_index(
-    select(_TERMS.c.member_id, _MEMBERS.c.display_name, _TERMS.c.role, _TERMS.c.end)
+_SEAT_ROWS = rows.prepared_sqlite_index(
+    sa_select(_TERMS.c.member_id, _MEMBERS.c.display_name, _TERMS.c.role, _TERMS.c.end)
     .join(_MEMBERS, _MEMBERS.c.id == _TERMS.c.member_id)
     .where(*_CURRENT)
     .order_by(*_SEAT_ORDER)
@@ -327,15 +336,19 @@ _SEAT_ROWS = rows.sqlite_index(
     _TERMS,
     _OPEN_TERMS,
 )
-_SEAT_COUNT = rows.sqlite_index(
-    select(func.count()).select_from(_TERMS).where(*_CURRENT), _TERMS, _OPEN_TERMS
+_SEAT_COUNT = rows.prepared_sqlite_index(
+    sa_select(func.count()).select_from(_TERMS).where(*_CURRENT), _TERMS, _OPEN_TERMS
 )
 
 
 def find_member(session: Session, community_id: int, user_id: str) -> Member | None:
     """Find a platform user already recorded in a community."""
-    row = rows.run(session, _MEMBER, {"community": community_id, "user": user_id}).first()
-    return None if row is None else rows.load(session, Member, row._asdict())
+    row = _MEMBER.first(session, {"community": community_id, "user": user_id})
+    return None if row is None else rows.load_row(session, Member, row)
+
+
+def _term(session: Session, row: tuple[Any, ...]) -> Membership:
+    return rows.load_row(session, Membership, row)
 
 
 def member_for(

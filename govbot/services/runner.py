@@ -179,10 +179,10 @@ _IN_COMMUNITY = and_(
     _COMMUNITY_TABLE.c.platform == bindparam("platform"),
     _COMMUNITY_TABLE.c.external_id == bindparam("external"),
 )
-_COMMUNITY = select(_COMMUNITY_TABLE).where(_IN_COMMUNITY)
+_COMMUNITY = rows.Prepared(select(_COMMUNITY_TABLE).where(_IN_COMMUNITY))
 _LANGUAGE = select(_COMMUNITY_TABLE.c.language).where(_IN_COMMUNITY)
 # The community and the caller's member row in one round trip.
-_COMMUNITY_AND_MEMBER = (
+_COMMUNITY_AND_MEMBER = rows.Prepared(
     select(
         _COMMUNITY_TABLE,
         *(column.label(f"member_{column.key}") for column in _MEMBER_TABLE.columns),
@@ -201,11 +201,10 @@ _COMMUNITY_AND_MEMBER = (
 
 
 def _find_community(session: Session, platform: str, external_id: str) -> Community | None:
-    found = rows.run(session, _COMMUNITY, {"platform": platform, "external": external_id})
-    row = found.first()
+    row = _COMMUNITY.first(session, {"platform": platform, "external": external_id})
     if row is None:
         return None
-    return rows.load(session, Community, dict(zip(_COMMUNITY_KEYS, row, strict=True)))
+    return rows.load_row(session, Community, row)
 
 
 def _find(session: Session, caller: Caller) -> tuple[Community | None, Member | None]:
@@ -215,7 +214,7 @@ def _find(session: Session, caller: Caller) -> tuple[Community | None, Member | 
         "external": caller.community_id,
         "user": caller.user_id,
     }
-    row = rows.run(session, _COMMUNITY_AND_MEMBER, params).first()
+    row = _COMMUNITY_AND_MEMBER.first(session, params)
     if row is None:
         return None, None
     split = len(_COMMUNITY_KEYS)
