@@ -30,6 +30,9 @@ class Caller:
     display_name: str
     is_admin: bool = False
     channel: str | None = None
+    # How many members the server or workspace has, where the platform says (a community
+    # electorate's size for quorum); None: unknown, count the members govbot has seen.
+    member_count: int | None = None
 
 
 @dataclass(frozen=True)
