@@ -197,9 +197,9 @@ class Context:
         data: dict[str, Any],
         *,
         actor: str | None = None,
-    ) -> None:
-        """Record this change in the community's audit chain, in this transaction."""
-        audit.append(
+    ) -> str:
+        """Record this change in the audit chain, in this transaction; return the entry's hash."""
+        return audit.append(
             self.session,
             self.community_id,
             actor=actor or actor_label(self.actor),
@@ -208,7 +208,7 @@ class Context:
             subject_id=subject_id,
             data=data,
             at=self.now,
-        )
+        ).entry_hash()
 
     def member(self, ref: MemberRef) -> Member:
         """Find the member a command names, recording them on first sight."""
