@@ -951,7 +951,7 @@ def _fraction(rules: Rules) -> str:
 
 
 def _choice_word(ctx: Context, key: str) -> str:
-    if key in ("yes", "no", "abstain", "sign-off"):
+    if key in ("yes", "no", "abstain", "sign-off", "missing"):
         return ctx.t(f"choice.{key}")
     return key
 
@@ -1049,9 +1049,10 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
         lines.append(ctx.t("result.round", round=index, counts=shown))
     if record["lot"]:
         lines.append(ctx.t("result.lot", options=ctx.listing(record["lot"])))
+    turnout = "result.quorum_met" if record["quorum_met"] else "result.quorum_missed"
     lines.append(
         ctx.t(
-            "result.quorum_met" if record["quorum_met"] else "result.quorum_missed",
+            turnout if record["quorum_required"] else "result.turnout",
             ballots=record["ballots"],
             required=record["quorum_required"],
             electorate=record["electorate_size"],
@@ -1072,6 +1073,9 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
             )
         else:
             lines.append(ctx.t("result.reason", choice=given["choice"], reason=reason))
+    for concern in record["concerns"]:
+        key = "result.concern_withdrawn" if concern["withdrawn"] else "result.concern"
+        lines.append(ctx.t(key, concern=concern["number"], reason=concern["reason"][:REASON_SHOWN]))
     if record.get("receipts") is not None:
         lines.append(ctx.t("result.receipts", receipts=" ".join(record["receipts"])))
     lines.append(ctx.t("result.hash", hash=record["closing_hash"][:16]))
