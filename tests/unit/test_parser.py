@@ -146,8 +146,17 @@ def test_usage_lines_match_the_command_surface_contract() -> None:
     assert usage["setup set"] == (
         "/gov setup set [announce:<channel>] [moderation:<channel>] [disputes:<channel>] "
         "[language:en|zh-CN] [timezone:Area/City] [level1_days:<n>] [level2_days:<n>] "
-        "[public_dispute_counts:yes|no] [leaderboard:yes|no] [weekly_anchor:yes|no]"
+        "[public_dispute_counts:yes|no] [leaderboard:yes|no] [weekly_anchor:yes|no] "
+        "[remind:<duration>]"
     )
+    assert usage["proposal create"] == (
+        "/gov proposal create [title:<text>] [text:<text>] [electorate:community|<body>] "
+        "[method:majority|supermajority|consent|sign-off|approval|ranked|irv] "
+        '[options:"A|B|C"] [closes:<time>] [quorum:<percent>|<count>] '
+        "[threshold:<fraction>] [seats:<n>] [secret:yes|no] [hide_results:yes|no] [link:<url>]"
+    )
+    assert usage["vote cast"] == "/gov vote cast <id> [<choice>] [reason:<text>]"
+    assert usage["concern withdraw"] == "/gov concern withdraw <id> <concern-id>"
 
 
 def test_discord_usage_names_every_option_as_discord_shows_it() -> None:
