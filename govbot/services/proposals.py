@@ -1078,7 +1078,7 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
         lines.append(ctx.t(key, concern=concern["number"], reason=concern["reason"][:REASON_SHOWN]))
     if record.get("receipts") is not None:
         lines.append(ctx.t("result.receipts", receipts=" ".join(record["receipts"])))
-    lines.append(ctx.t("result.hash", hash=record["closing_hash"][:16]))
+    lines.append(ctx.t("result.hash", hash=record["closing_hash"]))
     return "\n".join(lines)
 
 
