@@ -690,7 +690,14 @@ def _require_chair(ctx: Context, proposal: Proposal) -> None:
 # --- closing -----------------------------------------------------------------------------
 
 
-def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) -> list[Reply]:
+def close(
+    ctx: Context,
+    proposal: Proposal,
+    *,
+    reason: str | None,
+    early: bool,
+    actor: str | None = None,
+) -> list[Reply]:
     """Close a proposal: tally it, write the decision record, announce the result."""
     rules = _with_size(_rules(proposal), proposal)
     ballots = ctx.session.execute(
@@ -707,6 +714,7 @@ def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) 
         "proposal",
         proposal.number,
         {"proposal": proposal.number, "reason": reason, "ballots": len(choices)},
+        actor=actor,
     )
     result = voting.tally(
         rules,
@@ -739,6 +747,7 @@ def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) 
         "proposal",
         proposal.number,
         {"proposal": proposal.number, "decision": decision.id, "record": record},
+        actor=actor,
     )
     head = "proposal.closed_early" if early else "proposal.closed_head"
     text = ctx.t(head, number=proposal.number, title=proposal.title) + "\n"
