@@ -10,6 +10,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -78,6 +79,9 @@ def create_proposal(ctx: Context, args: Args) -> list[Reply]:
         quorum=_quorum(args.text("quorum")),
         seats=int(args.values.get("seats", 1)),
     )
+    low = rules.threshold is not None and rules.threshold <= Fraction(1, 2)
+    if method is Method.SUPERMAJORITY and low:
+        raise Refusal("error.proposal.low_supermajority", field="threshold")
     problem = voting.check_rules(rules)
     if problem is not None:
         raise Refusal(problem, method=method.value)
@@ -155,6 +159,8 @@ def _options(text: str | None) -> tuple[str, ...]:
         raise Refusal("error.proposal.empty_option", field="options")
     if len(options) > MAX_OPTIONS:
         raise Refusal("error.proposal.too_many_options", field="options", max=MAX_OPTIONS)
+    if any(mark in option for option in options for mark in ",>"):
+        raise Refusal("error.proposal.option_mark", field="options")
     if any(len(option) > OPTION_LENGTH for option in options):
         raise Refusal("error.proposal.option_too_long", field="options", max=OPTION_LENGTH)
     return options
