@@ -252,7 +252,8 @@ class InteractionRunner:
             for key, text in submitted_values(data).items()
         }
         invocation = submission(match["command"], typed)
-        assert invocation is not None
+        if invocation is None:
+            return
         command, raw = invocation.command, invocation.raw
         key = delivery_key(interaction)
         page, pages = int(match["page"]), int(match["pages"])
@@ -438,10 +439,16 @@ class InteractionRunner:
             replies = [Reply(text, Visibility.PRIVATE, recipient=caller.user_id, error=True)]
         if not answerable:
             return  # the change still happened; only its answer is lost
-        await self._safely(
-            self._answer(interaction, caller, answer, replies, language, page, extras),
-            interaction,
-        )
+        # Public posts to note for later edits, once the caller has their answer.
+        keyed: list[tuple[Reply, str, str | None]] = []
+        try:
+            await self._safely(
+                self._answer(interaction, caller, answer, replies, language, page, extras, keyed),
+                interaction,
+            )
+        finally:
+            for reply, channel, made in keyed:
+                await self._remember(caller.community_id, reply, channel, made)
 
     async def _answer(
         self,
@@ -452,6 +459,7 @@ class InteractionRunner:
         language: str,
         page: int,
         extras: Extras | None,
+        keyed: list[tuple[Reply, str, str | None]],
     ) -> None:
         if not replies:
             # A redelivered interaction: the first delivery made the change and answered it.
@@ -490,7 +498,7 @@ class InteractionRunner:
                     made: str | None = None
                     for message in rendered:
                         made = await answer.public(message)
-                    await self._remember(caller.community_id, reply, target, made)
+                    keyed.append((reply, target, made))
                 else:
                     post = asyncio.ensure_future(self._post(target, rendered))
                     if not answer.started:
@@ -501,7 +509,7 @@ class InteractionRunner:
                     outcome, made = await post
                     if outcome is Posted.YES:
                         posted.append(target)
-                        await self._remember(caller.community_id, reply, target, made)
+                        keyed.append((reply, target, made))
                     else:
                         unsure = outcome is Posted.UNKNOWN
                         key = "discord.post_unsure" if unsure else "discord.post_failed"
