@@ -129,6 +129,8 @@ class Reply:
     # reply whose `updates` names the same key; a front end with no such message drops it.
     key: str | None = None
     updates: str | None = None
+    # Orders updates of one message: the audit sequence number of the change shown (0: none).
+    revision: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -45,10 +46,24 @@ class InPlaceEdits(Generic[Content]):
         self.limit = limit
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._waiting: dict[tuple[str, str], Content] = {}
+        # The highest revision taken per message, newest keys last (bounded like the rest).
+        self._revisions: OrderedDict[tuple[str, str], int] = OrderedDict()
 
-    def submit(self, community: str, key: str, content: Content) -> None:
-        """Show `content` in the message posted under `key`, soon; newer content wins."""
+    def submit(self, community: str, key: str, content: Content, revision: int = 0) -> None:
+        """Show `content` in the message posted under `key`, soon; newer content wins.
+
+        Updates made by commands on different threads can arrive out of order: one whose
+        `revision` (the audit sequence number of the change it shows) is older than one
+        already taken is dropped. Revision 0 means unordered: always taken.
+        """
         slot = (community, key)
+        if revision:
+            if revision < self._revisions.get(slot, 0):
+                return
+            self._revisions[slot] = revision
+            self._revisions.move_to_end(slot)
+            if len(self._revisions) > self.limit:
+                self._revisions.popitem(last=False)
         if slot in self._running:
             self._waiting[slot] = content  # replaces an older waiting update, if any
             return

@@ -122,6 +122,7 @@ class Context:
     caller: Caller
     now: datetime
     _bodies: dict[str, Body] = field(default_factory=dict, repr=False)
+    last_seq: int = 0  # the sequence number of the last audit entry this use case wrote
 
     @property
     def zone(self) -> ZoneInfo:
@@ -199,7 +200,7 @@ class Context:
         actor: str | None = None,
     ) -> str:
         """Record this change in the audit chain, in this transaction; return the entry's hash."""
-        return audit.append(
+        entry = audit.append(
             self.session,
             self.community_id,
             actor=actor or actor_label(self.actor),
@@ -208,7 +209,9 @@ class Context:
             subject_id=subject_id,
             data=data,
             at=self.now,
-        ).entry_hash()
+        )
+        self.last_seq = entry.seq
+        return entry.entry_hash()
 
     def member(self, ref: MemberRef) -> Member:
         """Find the member a command names, recording them on first sight."""

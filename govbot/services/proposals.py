@@ -456,7 +456,7 @@ def _tally_update(ctx: Context, proposal: Proposal) -> list[Reply]:
     if proposal.hide_results:
         return []
     post = _proposal_post(ctx, proposal)
-    post.key, post.updates = None, _message_key(proposal)
+    post.key, post.updates, post.revision = None, _message_key(proposal), ctx.last_seq
     return [post]
 
 
@@ -636,6 +636,7 @@ def withdraw_proposal(ctx: Context, args: Args) -> list[Reply]:
     text = ctx.t("proposal.withdrawn", number=proposal.number, title=proposal.title)
     update_post = _proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
+    update_post.revision = ctx.last_seq
     return [Reply(text, Visibility.PUBLIC), update_post]
 
 
@@ -761,6 +762,7 @@ def close(
     result_post = Reply(text, Visibility.PUBLIC)
     update_post = _proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
+    update_post.revision = ctx.last_seq
     return [result_post, update_post]
 
 

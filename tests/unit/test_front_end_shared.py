@@ -103,6 +103,21 @@ async def test_updates_arriving_during_an_edit_are_sent_once_as_the_newest() -> 
     assert platform.edits == [("C1", "M1", "tally 1"), ("C1", "M1", "tally 1000")]
 
 
+async def test_an_update_older_than_one_already_taken_never_overwrites_it() -> None:
+    platform = _Platform({"proposal:7": ("C1", "M1")})
+    platform.gate.set()
+    edits = InPlaceEdits("test", platform.find, platform.edit)
+
+    edits.submit("guild", "proposal:7", "tally at #12", revision=12)
+    await _settle(edits)
+    edits.submit("guild", "proposal:7", "tally at #11", revision=11)  # a slower thread's
+    await _settle(edits)
+    edits.submit("guild", "proposal:7", "tally at #13", revision=13)
+    await _settle(edits)
+
+    assert [edit[2] for edit in platform.edits] == ["tally at #12", "tally at #13"]
+
+
 async def test_each_message_has_its_own_edit_in_flight() -> None:
     platform = _Platform({"proposal:7": ("C1", "M7"), "proposal:8": ("C1", "M8")})
     platform.gate.set()

@@ -331,7 +331,7 @@ class InteractionRunner:
         guild = notice.community.external_id
         rendered = render(reply)
         if reply.updates is not None:
-            self.edits.submit(guild, reply.updates, rendered[0])
+            self.edits.submit(guild, reply.updates, rendered[0], reply.revision)
         elif reply.visibility is Visibility.PUBLIC:
             channel = reply.recipient or self._system_channel(guild)
             if channel is None:
@@ -477,7 +477,9 @@ class InteractionRunner:
         for reply in ordered:
             if reply.updates is not None:
                 # Edited in the background: a slow or failing edit never holds the answer up.
-                self.edits.submit(caller.community_id, reply.updates, render(reply)[0])
+                self.edits.submit(
+                    caller.community_id, reply.updates, render(reply)[0], reply.revision
+                )
                 continue
             extra: list[discord.ui.Item[Any]] = []
             form = reply.form

@@ -768,7 +768,7 @@ class SlackFrontEnd:
             if conversation.team:
                 # Edited in the background: a slow or failing edit never holds the answer up.
                 content = render.message(reply, conversation.language)
-                self.edits.submit(conversation.team, reply.updates, content)
+                self.edits.submit(conversation.team, reply.updates, content, reply.revision)
             return
         if reply.form is not None:
             if await self._open_form(conversation, reply.form):
