@@ -59,6 +59,11 @@ class FormField:
     hint: str = ""
 
 
+# A form field with this key takes further `key:value` pairs of the command, as typed
+# (`closes:5d quorum:50%`): a modal has room for five inputs, a command may have more.
+MORE_FIELD = "more"
+
+
 @dataclass(frozen=True)
 class Form:
     """A modal whose submission runs `command` with the fields as key:value pairs.

@@ -20,6 +20,7 @@ from govbot.domain import voting
 from govbot.domain.durations import parse_duration
 from govbot.domain.voting import Choice, ChoiceError, Method, Outcome, Rules
 from govbot.replies import (
+    MORE_FIELD,
     Attachment,
     Button,
     Form,
@@ -129,7 +130,7 @@ def create_proposal(ctx: Context, args: Args) -> list[Reply]:
 
 
 def _create_form(ctx: Context) -> Form:
-    keys = ("title", "text", "electorate", "method", "closes", "options", "quorum", "threshold")
+    keys = ("title", "text", "electorate", "method", MORE_FIELD)
     return Form(
         title=ctx.t("proposal.form_title"),
         command="proposal create",
