@@ -122,6 +122,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--community", help="PLATFORM:ID (default: the only community)")
     export.add_argument("--output", metavar="FILE", help="file to write (default: standard output)")
+
+    exports = sub.add_parser("export", help="export records: the decisions")
+    exports_sub = exports.add_subparsers(dest="export_command", metavar="WHAT")
+    decisions = exports_sub.add_parser(
+        "decisions", parents=[database], help="one community's decision records as JSON or CSV"
+    )
+    decisions.add_argument(
+        "--format", choices=("json", "csv"), default="json", help="the file format (default json)"
+    )
+    decisions.add_argument("--community", help="PLATFORM:ID (default: the only community)")
+    decisions.add_argument(
+        "--output", metavar="FILE", help="file to write (default: standard output)"
+    )
     return parser
 
 
@@ -142,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    group = {"db": "db_command", "audit": "audit_command"}.get(args.command)
+    group = {"db": "db_command", "audit": "audit_command", "export": "export_command"}.get(
+        args.command
+    )
     if group is not None and getattr(args, group) is None:
         parser.parse_args([args.command, "--help"])
     try:
@@ -417,6 +432,7 @@ def _verify(conn: Connection, communities: list[CommunityLabel], args: argparse.
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from govbot.storage.audit import export_to, list_communities, snapshot
+    from govbot.storage.decisions import export_decisions_to
 
     store = _open_schema(settings, args)
     try:
@@ -428,14 +444,15 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                 if not communities:
                     raise _Problem(f"no community {args.community}: check --community")
             names = ", ".join(c.label for c in communities) or "none"
-            if args.audit_command == "verify":
+            if getattr(args, "audit_command", None) == "verify":
                 if args.expect is not None and len(communities) != 1:
                     raise _Problem(f"--expect needs one community: add --community ({names})")
                 return _verify(conn, communities, args)
             if len(communities) != 1:
                 raise _Problem(f"name one community with --community ({names})")
+            write = export_decisions_to if args.command == "export" else export_to
             if not args.output:
-                export_to(conn, communities[0].id, args.format, sys.stdout)
+                write(conn, communities[0].id, args.format, sys.stdout)
                 return EXIT_OK
             try:
                 out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -445,8 +462,8 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                     f"cannot write {args.output} ({reason}): choose another --output"
                 ) from None
             with out:
-                # Streamed row by row: constant memory however long the chain.
-                export_to(conn, communities[0].id, args.format, out)
+                # Streamed row by row: constant memory however long the record.
+                write(conn, communities[0].id, args.format, out)
     finally:
         store.dispose()
     return EXIT_OK

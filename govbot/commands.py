@@ -16,8 +16,8 @@ from typing import Any
 from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
 from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, discord_name, for_platform, translate
-from govbot.replies import Reply, Visibility
-from govbot.services import Store, audit_log, bodies, community, runner
+from govbot.replies import MORE_FIELD, Reply, Visibility
+from govbot.services import Store, audit_log, bodies, community, proposals, runner
 from govbot.services.base import (
     NAME_LENGTH,
     Args,
@@ -142,6 +142,17 @@ def _days(name: str) -> Param:
     return Param(name, Kind.INT, placeholder="<n>")
 
 
+def _id(name: str = "id") -> Param:
+    return Param(name, Kind.TEXT, positional=True, required=True, placeholder="<id>", max_length=12)
+
+
+def _reason(required: bool = True) -> Param:
+    return Param("reason", Kind.TEXT, required=required, placeholder="<text>")
+
+
+METHODS = ("majority", "supermajority", "consent", "sign-off", "approval", "ranked", "irv")
+
+
 def describe_key(command: Command) -> str:
     """Return the catalog key of a command's one-line description."""
     return f"cmd.{command.group}.{command.action or 'all'}"
@@ -194,6 +205,7 @@ COMMANDS: tuple[Command, ...] = (
             _p("public_dispute_counts", Kind.BOOL, choices=YES_NO),
             _p("leaderboard", Kind.BOOL, choices=YES_NO),
             _p("weekly_anchor", Kind.BOOL, choices=YES_NO),
+            _p("remind", Kind.DURATION, placeholder="<duration>"),
         ),
         community.set_settings,
         form=True,
@@ -242,6 +254,12 @@ COMMANDS: tuple[Command, ...] = (
         bodies.set_term,
     ),
     Command(
+        "body",
+        "set",
+        (_body(), _p("author_recused", Kind.BOOL, choices=YES_NO)),
+        bodies.set_body,
+    ),
+    Command(
         "audit",
         "log",
         (
@@ -258,6 +276,74 @@ COMMANDS: tuple[Command, ...] = (
         (_p("format", Kind.CHOICE, required=True, choices=("json", "csv")),),
         audit_log.export_chain,
         writes=False,
+    ),
+)
+
+COMMANDS += (
+    Command(
+        "proposal",
+        "create",
+        (
+            _p("title", Kind.TEXT, placeholder="<text>", max_length=200),
+            _p("text", Kind.TEXT, placeholder="<text>", max_length=4000),
+            _p("electorate", Kind.TEXT, placeholder="community|<body>", max_length=32),
+            _p("method", Kind.CHOICE, choices=METHODS),
+            _p("options", Kind.TEXT, placeholder='"A|B|C"', max_length=2000),
+            _p("closes", Kind.TIME, placeholder="<time>"),
+            _p("quorum", Kind.TEXT, placeholder="<percent>|<count>", max_length=16),
+            _p("threshold", Kind.TEXT, placeholder="<fraction>", max_length=16),
+            _p("seats", Kind.INT, placeholder="<n>"),
+            _p("secret", Kind.BOOL, choices=YES_NO),
+            _p("hide_results", Kind.BOOL, choices=YES_NO),
+            _p("link", Kind.TEXT, placeholder="<url>", max_length=500),
+        ),
+        proposals.create_proposal,
+        form=True,
+    ),
+    Command("proposal", "show", (_id(),), proposals.show_proposal, writes=False),
+    Command(
+        "proposal",
+        "list",
+        (Param("state", Kind.CHOICE, positional=True, choices=("open", "closed")),),
+        proposals.list_proposals,
+        writes=False,
+    ),
+    Command("proposal", "close", (_id(), _reason()), proposals.close_proposal),
+    Command(
+        "proposal",
+        "extend",
+        (_id(), _p("closes", Kind.TIME, required=True, placeholder="<time>"), _reason()),
+        proposals.extend_proposal,
+    ),
+    Command("proposal", "withdraw", (_id(),), proposals.withdraw_proposal),
+    Command("proposal", "remind", (_id(),), proposals.remind_voters),
+    Command(
+        "vote",
+        "cast",
+        (
+            _id(),
+            Param("choice", Kind.TEXT, positional=True, placeholder="<choice>", max_length=500),
+            _reason(required=False),
+        ),
+        proposals.cast_vote,
+    ),
+    Command("vote", "receipt", (_id(),), proposals.receipt_code, writes=False),
+    Command("concern", "raise", (_id(), _reason(required=False)), proposals.raise_concern),
+    Command(
+        "concern",
+        "withdraw",
+        (
+            _id(),
+            Param(
+                "concern",
+                Kind.TEXT,
+                positional=True,
+                required=True,
+                placeholder="<concern-id>",
+                max_length=12,
+            ),
+        ),
+        proposals.withdraw_concern,
     ),
 )
 
@@ -411,6 +497,10 @@ def convert(
     command: Command, raw: dict[str, str], now: datetime, platform: str, zone: tzinfo = UTC
 ) -> Args:
     """Check and convert raw text values; every front end passes through here."""
+    if MORE_FIELD in raw:
+        # A form's catch-all field: its pairs count as typed, the form's own fields win.
+        extra = split(f"{command.name} {raw[MORE_FIELD]}").raw
+        raw = {**extra, **{key: value for key, value in raw.items() if key != MORE_FIELD}}
     values: dict[str, Any] = {}
     for param in command.params:
         text = raw.get(param.name)

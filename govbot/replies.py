@@ -27,6 +27,27 @@ class Button:
 
 
 @dataclass(frozen=True)
+class SelectOption:
+    """One entry of a select menu: what it shows, and the value it adds to the command."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Select:
+    """A menu whose picks run `command` (text grammar) with the picked values joined by commas.
+
+    Picking `A` and `C` from `vote cast 7` runs `vote cast 7 A,C` as whoever picked.
+    """
+
+    command: str
+    options: tuple[SelectOption, ...]
+    placeholder: str = ""
+    max_values: int = 1
+
+
+@dataclass(frozen=True)
 class FormField:
     """One input of a modal form; `key` is the command's key:value key."""
 
@@ -38,9 +59,18 @@ class FormField:
     hint: str = ""
 
 
+# A form field with this key takes further `key:value` pairs of the command, as typed
+# (`closes:5d quorum:50%`): a modal has room for five inputs, a command may have more.
+MORE_FIELD = "more"
+
+
 @dataclass(frozen=True)
 class Form:
-    """A modal whose submission runs `command` with the fields as key:value pairs."""
+    """A modal whose submission runs `command` with the fields as key:value pairs.
+
+    `command` is text of the grammar and may already carry positionals and values
+    (`vote cast 7 -1`): the submitted fields are added to them.
+    """
 
     title: str
     command: str
@@ -94,11 +124,18 @@ class Reply:
     recipient: str | None = None
     buttons: list[Button] = field(default_factory=list)
     form: Form | None = None
+    select: Select | None = None
     attachment: Attachment | None = None
     error: bool = False  # a refusal or a usage error: the caller can fix it
     failed: bool = False  # something broke on govbot's side (logged with a reference)
     field_errors: dict[str, str] = field(default_factory=dict)
     language: str = ""  # the language the text is in, for the front end's own words
+    # A public message posted under `key` (`proposal:7`) can later be edited in place by a
+    # reply whose `updates` names the same key; a front end with no such message drops it.
+    key: str | None = None
+    updates: str | None = None
+    # Orders updates of one message: the audit sequence number of the change shown (0: none).
+    revision: int = 0
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ class Duration:
         """Return the moment this duration after `start`: calendar months first, then minutes."""
         return add_months(start, self.months) + timedelta(minutes=self.minutes)
 
+    def before(self, end: datetime) -> datetime:
+        """Return the moment this duration before `end`: calendar months first, then minutes."""
+        return add_months(end, -self.months) - timedelta(minutes=self.minutes)
+
 
 def parse_duration(text: str) -> Duration | None:
     """Read a duration such as `7d`, `6mo` or `1y6mo`; None when it is not one or too long."""

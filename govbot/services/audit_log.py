@@ -21,7 +21,14 @@ LOG_LIMIT = 20
 # Subjects whose entries only their own participants may read about.
 RESTRICTED_KINDS = frozenset({"report", "dispute", "ballot", "case"})
 # What `audit log <kind> <id>` accepts; a capability that audits a new kind adds it here.
-SUBJECT_KINDS = ("body", "community", "member", "membership", *sorted(RESTRICTED_KINDS))
+SUBJECT_KINDS = (
+    "body",
+    "community",
+    "member",
+    "membership",
+    "proposal",
+    *sorted(RESTRICTED_KINDS),
+)
 
 # A member as each platform's text names them (the same forms the command parser reads).
 _MENTIONS = {

@@ -31,6 +31,9 @@ class Caller:
     display_name: str
     is_admin: bool = False
     channel: str | None = None
+    # How many members the server or workspace has, where the platform says (a community
+    # electorate's size for quorum); None: unknown, count the members govbot has seen.
+    member_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class Context:
     caller: Caller
     now: datetime
     _bodies: dict[str, Body] = field(default_factory=dict, repr=False)
+    last_seq: int = 0  # the sequence number of the last audit entry this use case wrote
 
     @property
     def zone(self) -> ZoneInfo:
@@ -195,9 +199,9 @@ class Context:
         data: dict[str, Any],
         *,
         actor: str | None = None,
-    ) -> None:
-        """Record this change in the community's audit chain, in this transaction."""
-        audit.append(
+    ) -> str:
+        """Record this change in the audit chain, in this transaction; return the entry's hash."""
+        entry = audit.append(
             self.session,
             self.community_id,
             actor=actor or actor_label(self.actor),
@@ -207,6 +211,8 @@ class Context:
             data=data,
             at=self.now,
         )
+        self.last_seq = entry.seq
+        return entry.entry_hash()
 
     def member(self, ref: MemberRef) -> Member:
         """Find the member a command names, recording them on first sight."""

@@ -101,6 +101,26 @@ def add_member(ctx: Context, args: Args) -> list[Reply]:
 SAME_END = timedelta(hours=1)
 
 
+def set_body(ctx: Context, args: Args) -> list[Reply]:
+    """Change how a body votes (its chair or a manager); with no values, show them."""
+    body = ctx.body(args.text("body") or "")
+    if not args.has("author_recused"):
+        return [
+            ctx.private(
+                "body.settings", body=body.slug, author_recused=ctx.yes_no(body.author_recused)
+            )
+        ]
+    _require_body_manager(ctx, body)
+    wanted = args.flag("author_recused")
+    if wanted == body.author_recused:
+        return [ctx.private("setup.unchanged")]
+    body.author_recused = wanted
+    ctx.session.add(body)
+    ctx.audit("body.settings_changed", "body", body.id or 0, {"author_recused": wanted})
+    text = ctx.t("body.settings_changed", body=body.slug, author_recused=ctx.yes_no(wanted))
+    return [Reply(text, Visibility.PUBLIC)]
+
+
 def _same_end(current: datetime | None, wanted: datetime | None) -> bool:
     if current is None or wanted is None:
         return current is wanted

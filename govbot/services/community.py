@@ -22,6 +22,7 @@ SETTING_KEYS = (
     "public_dispute_counts",
     "leaderboard",
     "weekly_anchor",
+    "remind",
 )
 # Settings kept for the capabilities still to come (disputes, reports, insight): they can be
 # set ahead of time, and the form and `setup show` mark them as not used yet.
@@ -29,7 +30,7 @@ NOT_USED_YET = frozenset(
     {"moderation", "disputes", "level1_days", "level2_days", "public_dispute_counts", "leaderboard"}
 )
 BOOL_SETTINGS = frozenset({"public_dispute_counts", "leaderboard", "weekly_anchor"})
-_COLUMN = {name: f"{name}_channel" for name in CHANNEL_SETTINGS}
+_COLUMN = {name: f"{name}_channel" for name in CHANNEL_SETTINGS} | {"remind": "remind_before"}
 _SETTING_OF = {column: name for name, column in _COLUMN.items()}
 MAX_LEVEL_DAYS = 365
 
@@ -172,6 +173,8 @@ def _apply_settings(ctx: Context, args: Args) -> dict[str, Any]:
             value = value.channel_id
         elif key == "language" and value not in LANGUAGES:
             raise Refusal("error.bad_language", field=key, value=value)
+        elif key == "remind":
+            value = str(value)
         elif key in ("level1_days", "level2_days") and not 1 <= value <= MAX_LEVEL_DAYS:
             raise Refusal("error.bad_days", field=key, key=key, max=MAX_LEVEL_DAYS)
         wanted[_COLUMN.get(key, key)] = value

@@ -10,13 +10,21 @@ from sqlmodel import Session, col, select
 
 from govbot.domain.bodies import Role
 from govbot.replies import CommunityRef, Notice, Reply, Visibility
-from govbot.services import anchors
+from govbot.services import anchors, proposals
 from govbot.services.base import Caller, Context, mention
 from govbot.services.bodies import pass_rotating_chair
 from govbot.services.runner import address
 from govbot.storage import audit
 from govbot.storage.db import Store
-from govbot.storage.models import Body, Community, Delivery, InboxCommand, Member, Membership
+from govbot.storage.models import (
+    Body,
+    Community,
+    Delivery,
+    InboxCommand,
+    Member,
+    Membership,
+    Proposal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +37,8 @@ def run_due(store: Store, now: datetime) -> list[Notice]:
     notices: list[Notice] = []
     notices += _record_ended_terms(store, now)
     notices += _rotate_chairs(store, now)
+    notices += _close_proposals(store, now)
+    notices += _remind_voters(store, now)
     notices += anchors.run_due(store, now)
     _forget_old_deliveries(store, now)
     return notices
@@ -100,6 +110,72 @@ def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
     return notices
 
 
+def _close_proposals(store: Store, now: datetime) -> list[Notice]:
+    """Close proposals whose time came (a sign-off comment period may still hold one open)."""
+    with store.unit_of_work(readonly=True) as session:
+        due = session.exec(
+            select(Proposal.id, Proposal.due_at)
+            .where(Proposal.state == proposals.OPEN, col(Proposal.due_at) <= now)
+            .order_by(col(Proposal.due_at))
+            .limit(BATCH)
+        ).all()
+    notices: list[Notice] = []
+    for proposal_id, due_at in due:
+        with store.unit_of_work() as session:
+            proposal = session.get(Proposal, proposal_id)
+            assert proposal is not None
+            ctx = _system_context(session, proposal.community_id, now)
+            audit.lock_head(session, ctx.community_id)
+            # Claim under the chain-head lock: a second worker finds it moved or closed.
+            session.refresh(proposal)
+            if proposal.state != proposals.OPEN or proposal.due_at != due_at:
+                continue
+            period = proposal.comment_period_ends
+            if period is not None and period > now:
+                proposal.due_at = period  # the comment period runs past the close
+                session.add(proposal)
+                session.commit()
+                continue
+            replies = proposals.close(ctx, proposal, reason=None, early=False, actor=audit.SYSTEM)
+            session.commit()
+        notices += [_notice(ctx.community, reply) for reply in replies]
+    return notices
+
+
+def _remind_voters(store: Store, now: datetime) -> list[Notice]:
+    """Remind eligible members who have not voted, once per proposal."""
+    with store.unit_of_work(readonly=True) as session:
+        due = session.exec(
+            select(Proposal.id, Proposal.remind_at)
+            .where(Proposal.state == proposals.OPEN, col(Proposal.remind_at) <= now)
+            .limit(BATCH)
+        ).all()
+    notices: list[Notice] = []
+    for proposal_id, remind_at in due:
+        with store.unit_of_work() as session:
+            claimed = session.execute(
+                update(Proposal)
+                .where(col(Proposal.id) == proposal_id, col(Proposal.remind_at) == remind_at)
+                .values(remind_at=None)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            proposal = session.get(Proposal, proposal_id)
+            assert proposal is not None
+            ctx = _system_context(session, proposal.community_id, now)
+            replies = proposals.reminder_replies(ctx, proposal)
+            ctx.audit(
+                "proposal.reminded",
+                "proposal",
+                proposal.number,
+                {"proposal": proposal.number, "reminded": len(replies)},
+                actor=audit.SYSTEM,
+            )
+            session.commit()
+        notices += [_notice(ctx.community, reply) for reply in replies]
+    return notices
+
+
 def _forget_old_deliveries(store: Store, now: datetime) -> None:
     """Forget deliveries, and inbox commands already run, once no platform retries them."""
     with store.unit_of_work() as session:
@@ -154,4 +230,9 @@ def pending_count(store: Store) -> int:
         rotations = session.exec(
             select(func.count()).select_from(Body).where(col(Body.chair_rotates_at).is_not(None))
         ).one()
-    return int(terms) + int(rotations)
+        closings = session.exec(
+            select(func.count())
+            .select_from(Proposal)
+            .where(Proposal.state == proposals.OPEN, col(Proposal.due_at).is_not(None))
+        ).one()
+    return int(terms) + int(rotations) + int(closings)

@@ -267,7 +267,7 @@ def export_to(conn: Connection, community_id: int, fmt: str, stream: TextIO) -> 
     Rows go out one by one, so memory stays flat however long the chain; returns the count.
     """
     rows = ({**entry.__dict__, "hash": stored} for entry, stored in _stream(conn, community_id))
-    return _write(rows, EXPORT_FIELDS, fmt, stream)
+    return write_rows(rows, EXPORT_FIELDS, fmt, stream)
 
 
 def export_members_to(conn: Connection, community_id: int, fmt: str, stream: TextIO) -> int:
@@ -283,12 +283,13 @@ def export_members_to(conn: Connection, community_id: int, fmt: str, stream: Tex
     )
     with conn.execute(query) as result:
         rows = ({"actor": f"member:{row[0]}", "name": row[1]} for row in result)
-        return _write(rows, MEMBER_FIELDS, fmt, stream)
+        return write_rows(rows, MEMBER_FIELDS, fmt, stream)
 
 
-def _write(
+def write_rows(
     rows: Iterator[dict[str, Any]], fields: tuple[str, ...], fmt: str, stream: TextIO
 ) -> int:
+    """Write rows as JSON (a list, one row per line) or CSV; return the count."""
     count = 0
     if fmt == "json":
         stream.write("[")

@@ -34,6 +34,8 @@ class Community(SQLModel, table=True):
     leaderboard: bool = Field(default=True)
     # A weekly line in the announce channel with the chain head, so members hold anchors.
     weekly_anchor: bool = Field(default=True)
+    # How long before a proposal closes its eligible non-voters are reminded ("" = never).
+    remind_before: str = Field(default="1d", sa_column=Column(String(16), nullable=False))
     # The head last announced that way, and when the next weekly line is due.
     anchored_seq: int = Field(default=0)
     anchor_due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
@@ -104,6 +106,8 @@ class Body(SQLModel, table=True):
     rotating_chair: bool = Field(default=False)
     term: str | None = Field(default=None, sa_column=Column(String(16)))
     chair_rotates_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # A proposal's author sits out its vote on this body.
+    author_recused: bool = Field(default=False)
     created_at: datetime = Field(sa_column=_utc())
 
 
@@ -217,3 +221,128 @@ class SlackOAuthState(SQLModel, table=True):
 
     state: str = Field(sa_column=Column(String(64), primary_key=True))
     created_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class Proposal(SQLModel, table=True):
+    """A question put to an electorate (one body, or the whole community) by one method."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        UniqueConstraint("community_id", "number"),
+        # The timer's due closings and reminders, without reading closed proposals.
+        Index("ix_proposal_due", "state", "due_at"),
+        Index("ix_proposal_remind", "state", "remind_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    number: int  # the id members see and type, counted per community
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, sa_column=Column(String(500)))
+    author_id: int = Field(foreign_key="member.id")
+    body_id: int | None = Field(default=None, foreign_key="body.id")  # None: the community
+    method: str = Field(sa_column=Column(String(16), nullable=False))
+    options: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    threshold: str | None = Field(default=None, sa_column=Column(String(16)))
+    quorum: str | None = Field(default=None, sa_column=Column(String(16)))
+    seats: int = Field(default=1)
+    secret: bool = Field(default=False)
+    hide_results: bool = Field(default=False)
+    tie_rule: str = Field(sa_column=Column(String(16), nullable=False))
+    electorate_size: int = Field(default=0)
+    # Live counts per choice (JSON), kept with each ballot so showing them never recounts.
+    counts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    ballots: int = Field(default=0)
+    state: str = Field(sa_column=Column(String(16), nullable=False))  # open|closed|withdrawn
+    opened_at: datetime = Field(sa_column=_utc())
+    closes_at: datetime = Field(sa_column=_utc())
+    # When the timer next looks at it: the close, or a sign-off comment period's end.
+    due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    remind_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    comment_period_ends: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    outcome: str | None = Field(default=None, sa_column=Column(String(16)))
+    # Secret ballots: the key receipts are derived from, erased at close so that afterwards
+    # nothing in the database links a voter to a choice.
+    ballot_key: str | None = Field(default=None, sa_column=Column(String(64)), repr=False)
+
+
+class Eligible(SQLModel, table=True):
+    """A member of a body's electorate as it stood when the proposal opened."""
+
+    __tablename__ = "eligible"
+
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    recused: str | None = Field(default=None, sa_column=Column(String(32)))  # why, if so
+
+
+class Voter(SQLModel, table=True):
+    """That a member has voted on a proposal (never what: a secret choice lives apart)."""
+
+    __tablename__ = "voter"
+
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+
+
+class Ballot(SQLModel, table=True):
+    """A voter's current choice.
+
+    An open ballot's slot is `m<member id>` and names its member; a secret one's slot is the
+    voter's receipt code and names nobody. No row id or time: storage order links nothing.
+    """
+
+    __tablename__ = "ballot"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True)
+    slot: str = Field(sa_column=Column(String(40), primary_key=True))
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    choice: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Concern(SQLModel, table=True):
+    """A concern raised on a sign-off proposal; it blocks until withdrawn."""
+
+    __tablename__ = "concern"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    number: int  # counted per proposal
+    member_id: int = Field(foreign_key="member.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raised_at: datetime = Field(sa_column=_utc())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class Decision(SQLModel, table=True):
+    """A decision record: written once at close, never edited; a correction points back."""
+
+    __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_community", "community_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    proposal_id: int = Field(foreign_key="proposal.id")
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    record: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    closing_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    corrects_id: int | None = Field(default=None, foreign_key="decision.id")
+    decided_at: datetime = Field(sa_column=_utc())
+
+
+class PostedMessage(SQLModel, table=True):
+    """A public message a front end posted under a key, so later updates edit it in place."""
+
+    __tablename__ = "posted_message"
+    __table_args__ = (UniqueConstraint("community_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    key: str = Field(sa_column=Column(String(64), nullable=False))
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    message: str = Field(sa_column=Column(String(64), nullable=False))

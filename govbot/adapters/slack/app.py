@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -33,14 +33,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from govbot import commands, metrics
+from govbot.adapters.edits import InPlaceEdits
+from govbot.adapters.forms import form_target, picked, submission
 from govbot.adapters.slack import render
 from govbot.adapters.slack.errors import API_FAILURES, api_failed
 from govbot.adapters.slack.installations import GovbotInstallationStore, GovbotOAuthStateStore
+from govbot.adapters.slack.members import MemberCounts
 from govbot.adapters.slack.roles import WorkspaceRoles
 from govbot.config import Settings
 from govbot.i18n import DEFAULT_LANGUAGE, translate
-from govbot.replies import Form, Notice, Reply, Visibility
-from govbot.services import Store, inbox
+from govbot.replies import Button, Form, Notice, Reply, Visibility
+from govbot.services import Store, inbox, messages
 from govbot.services.base import Args, Caller
 from govbot.services.bodies import member_overview
 from govbot.services.runner import community_language, execute, language_of
@@ -100,6 +103,7 @@ class Conversation:
 
     client: AsyncWebClient
     language: str
+    team: str | None = None  # the workspace, for messages posted under a key and their edits
     user_id: str | None = None
     channel_id: str | None = None
     response_url: str | None = None
@@ -176,6 +180,10 @@ class SlackFrontEnd:
         # connections, rather than a new session (and TCP connection) per call.
         self._http: ClientSession | None = None
         self.roles = WorkspaceRoles()
+        self.members = MemberCounts()
+        self.edits: InPlaceEdits[dict[str, Any]] = InPlaceEdits(
+            PLATFORM, self._find_posted, self._edit
+        )
         bot_token = (
             settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         )
@@ -242,6 +250,7 @@ class SlackFrontEnd:
     def _register(self) -> None:
         self.app.command("/gov")(self._on_command)
         self.app.action(render.BUTTON_PATTERN)(self._on_button)
+        self.app.action(render.SELECT_ACTION)(self._on_select)
         self.app.view(render.FORM_CALLBACK)(self._on_form)
         self.app.event("app_home_opened")(self._on_home)
         if self.mode is Mode.OAUTH:
@@ -261,6 +270,9 @@ class SlackFrontEnd:
         if self.mode is not Mode.OAUTH:
             identity = await self.client.auth_test()
             log.info("Slack: %s in workspace %s", identity.get("user"), identity.get("team"))
+            if identity.get("team_id"):
+                # Counted from the start, so that the first proposals know the electorate.
+                self.members.count(self.client, str(identity["team_id"]), self._spawn)
         self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-slack")
         # Also takes over what a dead worker left: rows whose lease ran out.
         self._drainer = asyncio.create_task(self._drain_forever(), name="slack-inbox")
@@ -279,6 +291,7 @@ class SlackFrontEnd:
     async def stop(self) -> None:
         """Close Socket Mode, stop the drainer; what is still in the inbox waits for a worker."""
         self._started = False
+        await self.edits.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
@@ -335,7 +348,7 @@ class SlackFrontEnd:
             log.warning("no Slack installation for workspace %s; a notice was dropped", team)
             return
         language = await asyncio.to_thread(community_language, self.store, PLATFORM, team)
-        await self._send(Conversation(client=client, language=language), [notice.reply])
+        await self._send(Conversation(client=client, language=language, team=team), [notice.reply])
 
     async def _client_for(self, team: str) -> AsyncWebClient | None:
         if self.mode is not Mode.OAUTH:
@@ -419,9 +432,27 @@ class SlackFrontEnd:
         action: dict[str, Any],
         context: AsyncBoltContext,
     ) -> None:
-        started = _arrival(context)
-        text = str(action.get("value") or "")
+        await self._on_press(ack, body, str(action.get("value") or ""), context)
 
+    async def _on_select(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        command = render.select_command(str(action.get("block_id") or ""))
+        values = render.picked_values(action)
+        if command is None or not values:
+            await ack()  # a menu emptied again, or not one of govbot's: nothing to run
+            return
+        await self._on_press(ack, body, picked(command, values), context)
+
+    async def _on_press(
+        self, ack: AsyncAck, body: dict[str, Any], text: str, context: AsyncBoltContext
+    ) -> None:
+        """Run the command a button or a menu pick stands for, as whoever pressed or picked."""
+        started = _arrival(context)
         job = _text_job("action", body, text)
         outcome = await self._attempt(context, body, context.channel_id, job, started)
         # Slack shows nothing of a button's ack: every answer goes through the response_url.
@@ -431,6 +462,7 @@ class SlackFrontEnd:
             conversation = Conversation(
                 client=context.client,
                 language=outcome.language,
+                team=context.team_id or context.enterprise_id,
                 user_id=context.user_id,
                 channel_id=context.channel_id,
                 response_url=body.get("response_url"),
@@ -454,12 +486,14 @@ class SlackFrontEnd:
         # finishes the work.
         started = _arrival(context)
         metadata = _metadata(view)
-        command = commands.named(metadata.get("command", ""))
-        if command is None:
+        typed = render.form_values(view.get("state", {}).get("values", {}))
+        # The form's command text may preset values (`vote cast 7 -1`): the fields go on top.
+        invocation = submission(metadata.get("command", ""), typed)
+        if invocation is None:
             log.warning("a modal named no known command: %r", metadata.get("command"))
             await ack()
             return
-        raw = render.form_values(view.get("state", {}).get("values", {}))
+        command, raw = invocation.command, invocation.raw
         trigger = body.get("trigger_id")
         key = f"slack:view:{trigger}" if trigger else f"slack:view:{view['id']}:{view['hash']}"
 
@@ -696,6 +730,7 @@ class SlackFrontEnd:
             display_name=person.name or _payload_name(body) or user,
             is_admin=person.is_admin,
             channel=channel,
+            member_count=self.members.count(context.client, team, self._spawn),
         )
         return caller, person.unsure
 
@@ -726,6 +761,7 @@ class SlackFrontEnd:
         return Conversation(
             client=client,
             language=language,
+            team=job.caller.community_id,
             user_id=job.caller.user_id,
             channel_id=job.caller.channel,
             response_url=job.response_url,
@@ -745,12 +781,24 @@ class SlackFrontEnd:
                 log.exception("could not send a reply to Slack")
 
     async def _send_one(self, conversation: Conversation, reply: Reply) -> None:
-        if reply.form is not None and await self._open_form(conversation, reply.form):
+        if reply.updates is not None:
+            if conversation.team:
+                # Edited in the background: a slow or failing edit never holds the answer up.
+                content = render.message(reply, conversation.language)
+                self.edits.submit(conversation.team, reply.updates, content, reply.revision)
             return
+        if reply.form is not None:
+            if await self._open_form(conversation, reply.form):
+                return
+            # No modal now (the trigger is spent or gone): a button asks for the form again.
+            again = Button(reply.form.title, reply.form.command, "secondary")
+            reply = replace(reply, buttons=[*reply.buttons, again])
         content = render.message(reply, conversation.language)
         target = reply.recipient
         if reply.visibility is Visibility.PUBLIC:
-            if target and await self._post(conversation.client, target, content):
+            ts = await self._post(conversation.client, target, content) if target else None
+            if target and ts is not None:
+                await self._remember(conversation.team, reply, target, ts)
                 return
             # Nowhere public to post (or the post failed): the caller at least sees it.
             target = conversation.user_id
@@ -766,15 +814,46 @@ class SlackFrontEnd:
             return
         await self._direct(conversation.client, user, content)
 
-    async def _post(self, client: AsyncWebClient, channel: str, content: dict[str, Any]) -> bool:
+    async def _post(
+        self, client: AsyncWebClient, channel: str, content: dict[str, Any]
+    ) -> str | None:
+        """Post a public message; return its `ts`, or None when it was not posted."""
         try:
-            await client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel, text=content["text"], blocks=content.get("blocks")
             )
         except API_FAILURES as error:
             api_failed("chat.postMessage", error)
-            return False
-        return True
+            return None
+        return str(response.get("ts") or "")
+
+    # ------------------------------------------------------------------ messages edited in place
+
+    async def _remember(self, team: str | None, reply: Reply, channel: str, ts: str) -> None:
+        """Note where a keyed public message went, so that later updates can edit it."""
+        if reply.key is None or not team or not ts:
+            return
+        try:
+            await asyncio.to_thread(
+                messages.remember, self.store, PLATFORM, team, reply.key, channel, ts
+            )
+        except Exception:
+            # The post is out; only its later edits are lost, so the answer goes on.
+            metrics.record_error(PLATFORM, "remember")
+            log.exception("could not record the message posted under %s", reply.key)
+
+    async def _find_posted(self, team: str, key: str) -> tuple[str, str] | None:
+        return await asyncio.to_thread(messages.find, self.store, PLATFORM, team, key)
+
+    async def _edit(self, team: str, channel: str, ts: str, content: dict[str, Any]) -> None:
+        client = await self._client_for(team)
+        if client is None:
+            log.warning("no Slack installation for workspace %s; an edit was dropped", team)
+            return
+        # Blocks are always sent: an update without controls must remove the old ones.
+        await client.chat_update(
+            channel=channel, ts=ts, text=content["text"], blocks=content.get("blocks") or []
+        )
 
     async def _ephemeral(self, conversation: Conversation, content: dict[str, Any]) -> bool:
         if conversation.response_url:
@@ -811,9 +890,10 @@ class SlackFrontEnd:
     async def _open_form(self, conversation: Conversation, form: Form) -> bool:
         if conversation.trigger_id is None:
             return False
+        target = form_target(form.command)
         view = render.modal(
             form,
-            commands.named(form.command),
+            target.command if target is not None else None,
             {"command": form.command, "channel": conversation.channel_id or ""},
             translate(conversation.language, "slack.form_cancel"),
         )
