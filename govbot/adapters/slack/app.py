@@ -264,15 +264,18 @@ class SlackFrontEnd:
 
     async def start(self) -> None:
         """Check the bot token, start the inbox drainer, and connect Socket Mode if configured."""
+        team_id = None
+        if self.mode is not Mode.OAUTH:
+            # On a session of its own: a refused token or an unreachable Slack leaves none open.
+            identity = await self.client.auth_test()
+            log.info("Slack: %s in workspace %s", identity.get("user"), identity.get("team"))
+            team_id = identity.get("team_id")
         self._http = ClientSession(timeout=ClientTimeout(total=HTTP_TIMEOUT_SECONDS))
         # Bolt hands each request a client built with the app client's session.
         self.client.session = self._http
-        if self.mode is not Mode.OAUTH:
-            identity = await self.client.auth_test()
-            log.info("Slack: %s in workspace %s", identity.get("user"), identity.get("team"))
-            if identity.get("team_id"):
-                # Counted from the start, so that the first proposals know the electorate.
-                self.members.count(self.client, str(identity["team_id"]), self._spawn)
+        if team_id:
+            # Counted from the start, so that the first proposals know the electorate.
+            self.members.count(self.client, str(team_id), self._spawn)
         self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-slack")
         # Also takes over what a dead worker left: rows whose lease ran out.
         self._drainer = asyncio.create_task(self._drain_forever(), name="slack-inbox")
@@ -283,8 +286,12 @@ class SlackFrontEnd:
                 app_token=self.settings.slack_app_token.get_secret_value(),
                 web_client=self.client,
             )
-            # slack_bolt leaves the Socket Mode handler's methods unannotated.
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                # slack_bolt leaves the Socket Mode handler's methods unannotated.
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            except BaseException:
+                await self._close_http()
+                raise
         self._started = True
         log.info("Slack front end running: %s", self.mode)
 
@@ -305,6 +312,9 @@ class SlackFrontEnd:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        await self._close_http()
+
+    async def _close_http(self) -> None:
         if self._http is not None:
             self.client.session = None
             await self._http.close()
