@@ -104,7 +104,7 @@ async def test_submitting_the_modal_changes_the_settings_and_offers_the_rest(
     )
     done_data = callback_data(await harness.answer(done))
     assert "Settings changed: level1_days." in embed_text(done_data)
-    assert custom_ids(done_data) == []
+    assert custom_ids(done_data) == ["govform:2/3:setup set"]  # the last page: remind
     assert _community(harness)["level1_days"] == 10
 
     reopened = await _open_form(harness)
