@@ -9,6 +9,7 @@ choice in anything Slack was sent; a community's electorate is the workspace's m
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -147,10 +148,13 @@ class Ballots:
         return str(call.args["text"])
 
     async def create(self, options: str) -> Json:
-        """Open proposal 1 as ada by `/gov proposal create`; return its message."""
+        """Open proposal 1 as ada by `/gov proposal create`; return its message as posted.
+
+        A copy: the fake updates its own message in place, which `message` reads.
+        """
         await self.gov(f"proposal create {options}")
         await eventually(lambda: self.posted(1) is not None)
-        return self.message(1)
+        return copy.deepcopy(self.message(1))
 
     def posted(self, number: int) -> tuple[str, str] | None:
         """Say where proposal `number` was posted, as the front end noted it."""
@@ -374,8 +378,13 @@ async def test_a_proposal_is_created_from_the_modal(ballots: Ballots) -> None:
     view = await ballots.modal(since)
     assert json.loads(view["private_metadata"])["command"] == "proposal create"
     assert view["title"]["text"] == "New proposal"
-    keys = ["title", "text", "electorate", "method", "closes", "options", "quorum", "threshold"]
-    assert [b["block_id"] for b in view["blocks"]] == keys
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "title",
+        "text",
+        "electorate",
+        "method",
+        "more",
+    ]
 
     answer = await ballots.submit(
         view,
@@ -384,7 +393,7 @@ async def test_a_proposal_is_created_from_the_modal(ballots: Ballots) -> None:
             "title": "Choose a logo",
             "text": "Three drafts",
             "method": {"method": _chosen("approval")},
-            "options": "Circle|Square|Star",
+            "more": 'options:"Circle|Square|Star" closes:3d',
         },
     )
 
@@ -392,8 +401,17 @@ async def test_a_proposal_is_created_from_the_modal(ballots: Ballots) -> None:
     await eventually(lambda: ballots.posted(1) is not None)
     post = ballots.message(1)
     assert post["text"].startswith("Proposal #1: Choose a logo\nThree drafts\n")
+    assert "Method: Approval." in post["text"]
     assert "Options: 1. Circle, 2. Square, 3. Star." in post["text"]
     assert list(_actions(post)) == ["gov_select:vote cast 1"]
+    # A bad pair is refused in private, and nothing is opened.
+    since = len(fake.calls)
+    await ballots.gov("proposal create")
+    view = await ballots.modal(since)
+    await ballots.submit(view, ADMIN_ID, {"title": "Odd", "more": "colour:red"})
+    refusal = await ballots.ephemeral_to(ADMIN_ID, since)
+    assert refusal.startswith("Unknown key colour.\nUsage: /gov proposal create")
+    assert ballots.posted(2) is None
 
 
 # --- closing ---------------------------------------------------------------------------------
