@@ -38,6 +38,7 @@ from govbot.storage.models import (
     Decision,
     Eligible,
     Member,
+    PostedMessage,
     Proposal,
     Voter,
 )
@@ -669,7 +670,7 @@ def reminder_replies(ctx: Context, proposal: Proposal) -> list[Reply]:
         closes=ctx.when(proposal.closes_at),
     )
     if proposal.body_id is None:
-        return [Reply(text, Visibility.PUBLIC)]
+        return [Reply(text, Visibility.PUBLIC, recipient=_home_channel(ctx, proposal))]
     waiting = ctx.session.execute(
         select(Member.platform_user_id)
         .join(_ELIGIBLE, _ELIGIBLE.c.member_id == Member.id)
@@ -760,7 +761,7 @@ def close(
     head = "proposal.closed_early" if early else "proposal.closed_head"
     text = ctx.t(head, number=proposal.number, title=proposal.title) + "\n"
     text += _result_text(ctx, proposal, record)
-    result_post = Reply(text, Visibility.PUBLIC)
+    result_post = Reply(text, Visibility.PUBLIC, recipient=_home_channel(ctx, proposal))
     update_post = _proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
     update_post.revision = ctx.last_seq
@@ -881,6 +882,21 @@ def _with_size(rules: Rules, proposal: Proposal) -> Rules:
         sign_off_allowance=rules.sign_off_allowance,
         electorate=proposal.electorate_size,
     )
+
+
+def _home_channel(ctx: Context, proposal: Proposal) -> str | None:
+    """Where a later post about a proposal goes: the announce channel, else its own message's.
+
+    A timer has no caller's channel to fall back to, and Slack has no system channel.
+    """
+    if ctx.community.announce_channel:
+        return None
+    return ctx.session.exec(
+        select(PostedMessage.channel).where(
+            PostedMessage.community_id == ctx.community_id,
+            PostedMessage.key == _message_key(proposal),
+        )
+    ).first()
 
 
 def _message_key(proposal: Proposal) -> str:
