@@ -24,12 +24,14 @@ from sqlalchemy import select as table_select
 from sqlmodel import col, func, select
 
 from govbot import cli
+from govbot.commands import run_text
 from govbot.domain.audit_chain import digest
 from govbot.replies import Notice, Reply, Visibility
+from govbot.services.base import Caller
 from govbot.services.timers import run_due
 from govbot.storage.db import Store
 from govbot.storage.models import AuditEntry, Ballot, Decision, Member, Proposal, Voter
-from tests.helpers import Community
+from tests.helpers import START, Community
 
 COMMITTEE = ("ada", "ben", "cy", "dee", "eve", "fay")
 
@@ -380,6 +382,7 @@ def test_two_engines_on_one_database_close_each_proposal_once(community: Communi
 TIMER = """
 import sys
 from datetime import datetime
+from govbot.services.base import Caller
 from govbot.services.timers import run_due
 from govbot.storage.db import Store
 store = Store(sys.argv[1])
@@ -765,3 +768,26 @@ def test_a_proposal_in_a_chinese_community_answers_in_chinese(store: Store) -> N
     assert "通过" in c.say("anyone", "/gov proposal show 1")
     for english in ("Outcome", "Tally", "Proposal", "yes", "no"):
         assert english not in closing
+
+
+def test_a_community_vote_counts_the_platforms_members_and_takes_anyone(
+    community: Community,
+) -> None:
+    admin = Caller("console", "c1", "admin", "admin", True, "general", member_count=40)
+    opened = run_text(
+        community.store, admin, '/gov proposal create title:"Adopt" quorum:25% closes:2d', START
+    )
+    assert "Ballots: 0 of 40" in opened[0].text
+    before = frozen(every_row(community.store))
+    asked = community.run("newcomer", "/gov vote cast 1 no")[0]
+    assert asked.form is not None and not asked.error
+    after = frozen(every_row(community.store))
+    # Only the runner's record of a first-time caller (as for any writing command): nothing
+    # of the vote.
+    assert {k: v for k, v in after.items() if k != "member"} == {
+        k: v for k, v in before.items() if k != "member"
+    }
+    assert "recorded" in vote(community, "newcomer", '1 no reason:"first time here"').text
+    community.advance(days=3)
+    result = closed_notices(run_due(community.store, community.now))[0].text
+    assert "Quorum missed: 1 ballots, 10 needed, electorate 40" in result
