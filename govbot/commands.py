@@ -16,7 +16,7 @@ from typing import Any
 from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
 from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, discord_name, for_platform, translate
-from govbot.replies import Reply, Visibility
+from govbot.replies import MORE_FIELD, Reply, Visibility
 from govbot.services import Store, audit_log, bodies, community, proposals, runner
 from govbot.services.base import (
     NAME_LENGTH,
@@ -497,6 +497,10 @@ def convert(
     command: Command, raw: dict[str, str], now: datetime, platform: str, zone: tzinfo = UTC
 ) -> Args:
     """Check and convert raw text values; every front end passes through here."""
+    if MORE_FIELD in raw:
+        # A form's catch-all field: its pairs count as typed, the form's own fields win.
+        extra = split(f"{command.name} {raw[MORE_FIELD]}").raw
+        raw = {**extra, **{key: value for key, value in raw.items() if key != MORE_FIELD}}
     values: dict[str, Any] = {}
     for param in command.params:
         text = raw.get(param.name)

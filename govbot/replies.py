@@ -59,6 +59,11 @@ class FormField:
     hint: str = ""
 
 
+# A form field with this key takes further `key:value` pairs of the command, as typed
+# (`closes:5d quorum:50%`): a modal has room for five inputs, a command may have more.
+MORE_FIELD = "more"
+
+
 @dataclass(frozen=True)
 class Form:
     """A modal whose submission runs `command` with the fields as key:value pairs.
@@ -129,6 +134,8 @@ class Reply:
     # reply whose `updates` names the same key; a front end with no such message drops it.
     key: str | None = None
     updates: str | None = None
+    # Orders updates of one message: the audit sequence number of the change shown (0: none).
+    revision: int = 0
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,15 @@ class Shown:
 
 
 def render_text(reply: Reply) -> str:
-    """Render a reply's text as plain console text, with its buttons, form and file."""
+    """Render a reply's text as plain console text, with its menu, buttons, form and file.
+
+    An update of a posted message (`updates`) prints like any public reply: the console
+    keeps no messages to edit.
+    """
     parts = [_CHANNEL_TOKEN.sub(r"#\1", reply.text)]
+    if reply.select is not None:
+        labels = " | ".join(option.label for option in reply.select.options)
+        parts.append(f"[Select: {labels}]")
     if reply.buttons:
         parts.append(" ".join(f"[{b.label}]" for b in reply.buttons))
     if reply.form is not None:

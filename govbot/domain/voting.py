@@ -221,7 +221,7 @@ def parse_choice(rules: Rules, text: str, reason: str | None = None) -> Choice:
 
 
 def _is_choice(rules: Rules, choice: Choice) -> bool:
-    """Whether `choice` is a well-formed choice for these rules."""
+    """Tell whether `choice` is a well-formed choice for these rules."""
     if rules.method not in CHOICE_METHODS:
         return isinstance(choice, str) and choice in _WORDS[rules.method]
     expected = frozenset if rules.method == Method.APPROVAL else tuple
@@ -358,7 +358,7 @@ def tally(
 
 
 def _passes(method: Method, yes: int, no: int, threshold: Fraction) -> bool:
-    """Whether a yes/no vote passes on its yes share of the yes and no ballots."""
+    """Tell whether a yes/no vote passes on its yes share of the yes and no ballots."""
     if yes + no == 0:
         return False
     share = Fraction(yes, yes + no)
@@ -639,7 +639,7 @@ def _instant_runoff(
 
 
 def settled(rules: Rules, choices: Iterable[Choice], outstanding: int) -> bool:
-    """Whether the outcome can no longer change, whatever the `outstanding` voters do.
+    """Tell whether the outcome can no longer change, whatever the `outstanding` voters do.
 
     Ballots already cast are taken as they stand. Exact for yes/no and consent; for approval,
     ranked and irv a safe test that may answer False for a vote already decided (a tie the lot

@@ -11,12 +11,13 @@ from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from govbot.domain.durations import Duration, parse_duration
 from govbot.i18n import LANGUAGES, catalog, for_platform, translate
 from govbot.replies import Reply, Visibility
-from govbot.storage import audit
+from govbot.storage import audit, rows
 from govbot.storage.models import Body, Community, Member, Membership
 
 
@@ -122,6 +123,7 @@ class Context:
     caller: Caller
     now: datetime
     _bodies: dict[str, Body] = field(default_factory=dict, repr=False)
+    last_seq: int = 0  # the sequence number of the last audit entry this use case wrote
 
     @property
     def zone(self) -> ZoneInfo:
@@ -199,7 +201,7 @@ class Context:
         actor: str | None = None,
     ) -> str:
         """Record this change in the audit chain, in this transaction; return the entry's hash."""
-        return audit.append(
+        entry = audit.append(
             self.session,
             self.community_id,
             actor=actor or actor_label(self.actor),
@@ -208,7 +210,9 @@ class Context:
             subject_id=subject_id,
             data=data,
             at=self.now,
-        ).entry_hash()
+        )
+        self.last_seq = entry.seq
+        return entry.entry_hash()
 
     def member(self, ref: MemberRef) -> Member:
         """Find the member a command names, recording them on first sight."""
@@ -218,10 +222,10 @@ class Context:
         """Find a body by slug (once per command), or None."""
         if slug not in self._bodies:
             params = {"community": self.community_id, "slug": slug}
-            body = self.session.exec(_BODY, params=params).first()
-            if body is None:
+            row = _BODY.first(self.session, params)
+            if row is None:
                 return None
-            self._bodies[slug] = body
+            self._bodies[slug] = rows.load_row(self.session, Body, row)
         return self._bodies[slug]
 
     def body(self, slug: str) -> Body:
@@ -241,21 +245,25 @@ class Context:
         """Return the terms on a body that grant a seat now, chairs first (of one member)."""
         params: dict[str, Any] = {"body": body.id, "now": self.now}
         if member is not None:
-            return list(self.session.exec(_SEATS_OF, params={**params, "member": member.id}))
+            # A member's own seats are one or two rows: Core, without the ORM's query layer.
+            found = _SEATS_OF.rows(self.session, {**params, "member": member.id})
+            return [_term(self.session, row) for row in found]
         return list(self.session.exec(_SEATS, params=params))
 
     def seat_rows(self, body: Body, limit: int) -> list[SeatRow]:
         """Return up to `limit` current seats as rows to show, chairs first."""
         params = {"body": body.id, "now": self.now, "limit": limit}
-        return [SeatRow(*row) for row in self.session.exec(_SEAT_ROWS, params=params)]
+        return [SeatRow(*row) for row in _SEAT_ROWS.rows(self.session, params)]
 
     def seat_count(self, body: Body) -> int:
         """Count the seats on a body now, without loading them."""
-        return int(self.session.exec(_SEAT_COUNT, params={"body": body.id, "now": self.now}).one())
+        found = _SEAT_COUNT.rows(self.session, {"body": body.id, "now": self.now})
+        return int(found[0][0])
 
     def chairs(self, body: Body) -> list[Membership]:
         """Return the body's current chair seats (one, as a rule)."""
-        return list(self.session.exec(_CHAIRS, params={"body": body.id, "now": self.now}))
+        found = _CHAIRS.rows(self.session, {"body": body.id, "now": self.now})
+        return [_term(self.session, row) for row in found]
 
     def sits_on(self, slug: str, member: Member) -> bool:
         """Say whether a member holds a seat on the body with this slug now."""
@@ -277,14 +285,31 @@ def actor_label(member: Member) -> str:
     return f"member:{member.id}"
 
 
-_MEMBER = select(Member).where(
-    Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user")
+# Built once, on the tables: Core statements skip the ORM's query layer on every command's
+# path; `rows.load` turns their rows into the objects use cases work with.
+_MEMBERS = rows.table(Member)
+_BODIES = rows.table(Body)
+_TERMS = rows.table(Membership)
+_MEMBER = rows.Prepared(
+    sa_select(_MEMBERS).where(
+        _MEMBERS.c.community_id == bindparam("community"),
+        _MEMBERS.c.platform_user_id == bindparam("user"),
+    )
 )
-_BODY = select(Body).where(
-    Body.community_id == bindparam("community"), Body.slug == bindparam("slug")
+_BODY = rows.Prepared(
+    sa_select(_BODIES).where(
+        _BODIES.c.community_id == bindparam("community"), _BODIES.c.slug == bindparam("slug")
+    )
 )
 # Ended terms are recorded (`end_recorded`), so the index on (body, end_recorded) reads only
 # current and future-ending terms, however long the history.
+_CURRENT = (
+    _TERMS.c.body_id == bindparam("body"),
+    _TERMS.c.end_recorded.is_(False),
+    _TERMS.c.start <= bindparam("now"),
+    or_(_TERMS.c.end.is_(None), _TERMS.c.end > bindparam("now")),
+)
+_SEAT_ORDER = (_TERMS.c.role, _TERMS.c.start, _TERMS.c.id)
 _SEATS = (
     select(Membership)
     .where(
@@ -295,28 +320,41 @@ _SEATS = (
     )
     .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
 )
-_SEATS_OF = _SEATS.where(Membership.member_id == bindparam("member"))
-_CHAIRS = _SEATS.where(Membership.role == "chair")
-# What a listing shows of each current seat, as plain rows (no ORM objects to build).
-_SEAT_ROWS = (
-    select(Membership.member_id, Member.display_name, Membership.role, Membership.end)
-    .join(Member, col(Member.id) == col(Membership.member_id))
-    .where(
-        Membership.body_id == bindparam("body"),
-        col(Membership.end_recorded).is_(False),
-        col(Membership.start) <= bindparam("now"),
-        or_(col(Membership.end).is_(None), col(Membership.end) > bindparam("now")),
+_CURRENT_TERMS = sa_select(_TERMS).where(*_CURRENT).order_by(*_SEAT_ORDER)
+# SQLite is told to read current terms through (body, end_recorded, member): left to itself
+# it may walk a member's whole history on the body, or every open term in the database.
+_OPEN_TERMS = "ix_membership_body_open"
+_SEATS_OF = rows.Prepared(
+    rows.sqlite_index(
+        _CURRENT_TERMS.where(_TERMS.c.member_id == bindparam("member")), _TERMS, _OPEN_TERMS
     )
-    .order_by(col(Membership.role), col(Membership.start), col(Membership.id))
-    .limit(bindparam("limit"))
 )
-_SEAT_COUNT = select(func.count()).select_from(_SEATS.order_by(None).subquery())
+_CHAIRS = rows.Prepared(
+    rows.sqlite_index(_CURRENT_TERMS.where(_TERMS.c.role == "chair"), _TERMS, _OPEN_TERMS)
+)
+# What a listing shows of each current seat, as plain rows (no ORM objects to build).
+_SEAT_ROWS = rows.prepared_sqlite_index(
+    sa_select(_TERMS.c.member_id, _MEMBERS.c.display_name, _TERMS.c.role, _TERMS.c.end)
+    .join(_MEMBERS, _MEMBERS.c.id == _TERMS.c.member_id)
+    .where(*_CURRENT)
+    .order_by(*_SEAT_ORDER)
+    .limit(bindparam("limit")),
+    _TERMS,
+    _OPEN_TERMS,
+)
+_SEAT_COUNT = rows.prepared_sqlite_index(
+    sa_select(func.count()).select_from(_TERMS).where(*_CURRENT), _TERMS, _OPEN_TERMS
+)
 
 
 def find_member(session: Session, community_id: int, user_id: str) -> Member | None:
     """Find a platform user already recorded in a community."""
-    found = session.exec(_MEMBER, params={"community": community_id, "user": user_id})
-    return found.first()
+    row = _MEMBER.first(session, {"community": community_id, "user": user_id})
+    return None if row is None else rows.load_row(session, Member, row)
+
+
+def _term(session: Session, row: tuple[Any, ...]) -> Membership:
+    return rows.load_row(session, Membership, row)
 
 
 def member_for(

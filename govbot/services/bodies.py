@@ -354,10 +354,10 @@ def _term(body: Body) -> Duration:
 
 # Core statements, built once: seating and unseating are on every membership command's path,
 # and the ORM's unit of work costs more than the database does here.
-_INSERT_SEAT = insert(Membership).returning(col(Membership.id))
+_INSERT_SEAT = insert(Membership.__table__).returning(Membership.__table__.c.id)  # type: ignore[attr-defined]
 _END_SEAT = (
-    update(Membership)
-    .where(col(Membership.id) == bindparam("seat"))
+    update(Membership.__table__)  # type: ignore[attr-defined]
+    .where(Membership.__table__.c.id == bindparam("seat"))  # type: ignore[attr-defined]
     .values(end=bindparam("end"), end_recorded=True)
 )
 
@@ -445,19 +445,34 @@ def _fill_rotating_chair(ctx: Context, body: Body) -> None:
 
 def _seniority(ctx: Context, body: Body, seats: list[Membership]) -> dict[int, datetime]:
     """Date each seated member's continuous membership from its first unbroken term."""
+    ids = sorted({seat.member_id for seat in seats})
+    history: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    # Every seated member's terms on the body in a few round trips, not one per seat.
+    for first in range(0, len(ids), HISTORY_BATCH):
+        params = {"body": body.id, "members": ids[first : first + HISTORY_BATCH]}
+        for member_id, start, end in ctx.session.execute(_TERMS_OF, params):
+            history.setdefault(member_id, []).append((start, end))
     since: dict[int, datetime] = {}
     for seat in seats:
-        history = ctx.session.exec(
-            select(Membership)
-            .where(Membership.body_id == body.id, Membership.member_id == seat.member_id)
-            .order_by(col(Membership.start).desc())
-        ).all()
         start = seat.start
-        for term in history:
-            if term.end is not None and term.end >= start and term.start < start:
-                start = term.start
+        for term_start, term_end in history.get(seat.member_id, []):
+            if term_end is not None and term_end >= start and term_start < start:
+                start = term_start
         since[seat.member_id] = min(since.get(seat.member_id, start), start)
     return since
+
+
+HISTORY_BATCH = 500  # members per query: well under every database's parameter limit
+_TERMS_TABLE = Membership.__table__  # type: ignore[attr-defined]
+# Newest first per member, as the walk above expects.
+_TERMS_OF = (
+    select(_TERMS_TABLE.c.member_id, _TERMS_TABLE.c.start, _TERMS_TABLE.c.end)
+    .where(
+        _TERMS_TABLE.c.body_id == bindparam("body"),
+        _TERMS_TABLE.c.member_id.in_(bindparam("members", expanding=True)),
+    )
+    .order_by(_TERMS_TABLE.c.member_id, _TERMS_TABLE.c.start.desc())
+)
 
 
 _MEMBERS = select(Member).where(col(Member.id).in_(bindparam("ids", expanding=True)))

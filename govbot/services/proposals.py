@@ -10,6 +10,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, exists, insert, update
@@ -20,6 +21,7 @@ from govbot.domain import voting
 from govbot.domain.durations import parse_duration
 from govbot.domain.voting import Choice, ChoiceError, Method, Outcome, Rules
 from govbot.replies import (
+    MORE_FIELD,
     Attachment,
     Button,
     Form,
@@ -80,6 +82,9 @@ def create_proposal(ctx: Context, args: Args) -> list[Reply]:
         quorum=_quorum(args.text("quorum")),
         seats=int(args.values.get("seats", 1)),
     )
+    low = rules.threshold is not None and rules.threshold <= Fraction(1, 2)
+    if method is Method.SUPERMAJORITY and low:
+        raise Refusal("error.proposal.low_supermajority", field="threshold")
     problem = voting.check_rules(rules)
     if problem is not None:
         raise Refusal(problem, method=method.value)
@@ -127,7 +132,7 @@ def create_proposal(ctx: Context, args: Args) -> list[Reply]:
 
 
 def _create_form(ctx: Context) -> Form:
-    keys = ("title", "text", "electorate", "method", "closes", "options", "quorum", "threshold")
+    keys = ("title", "text", "electorate", "method", MORE_FIELD)
     return Form(
         title=ctx.t("proposal.form_title"),
         command="proposal create",
@@ -157,6 +162,8 @@ def _options(text: str | None) -> tuple[str, ...]:
         raise Refusal("error.proposal.empty_option", field="options")
     if len(options) > MAX_OPTIONS:
         raise Refusal("error.proposal.too_many_options", field="options", max=MAX_OPTIONS)
+    if any(mark in option for option in options for mark in ",>"):
+        raise Refusal("error.proposal.option_mark", field="options")
     if any(len(option) > OPTION_LENGTH for option in options):
         raise Refusal("error.proposal.option_too_long", field="options", max=OPTION_LENGTH)
     return options
@@ -492,7 +499,7 @@ def _tally_update(ctx: Context, proposal: Proposal) -> list[Reply]:
     if proposal.hide_results:
         return []
     post = _proposal_post(ctx, proposal)
-    post.key, post.updates = None, _message_key(proposal)
+    post.key, post.updates, post.revision = None, _message_key(proposal), ctx.last_seq
     return [post]
 
 
@@ -672,6 +679,7 @@ def withdraw_proposal(ctx: Context, args: Args) -> list[Reply]:
     text = ctx.t("proposal.withdrawn", number=proposal.number, title=proposal.title)
     update_post = _proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
+    update_post.revision = ctx.last_seq
     return [Reply(text, Visibility.PUBLIC), update_post]
 
 
@@ -732,7 +740,14 @@ def _require_chair(ctx: Context, proposal: Proposal) -> None:
 # --- closing -----------------------------------------------------------------------------
 
 
-def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) -> list[Reply]:
+def close(
+    ctx: Context,
+    proposal: Proposal,
+    *,
+    reason: str | None,
+    early: bool,
+    actor: str | None = None,
+) -> list[Reply]:
     """Close a proposal: tally it, write the decision record, announce the result."""
     rules = _with_size(_rules(proposal), proposal)
     ballots = ctx.session.execute(
@@ -751,6 +766,7 @@ def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) 
         "proposal",
         proposal.number,
         {"proposal": proposal.number, "reason": reason, "ballots": len(choices)},
+        actor=actor,
     )
     result = voting.tally(
         rules,
@@ -783,6 +799,7 @@ def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) 
         "proposal",
         proposal.number,
         {"proposal": proposal.number, "decision": decision.id, "record": record},
+        actor=actor,
     )
     head = "proposal.closed_early" if early else "proposal.closed_head"
     text = ctx.t(head, number=proposal.number, title=proposal.title) + "\n"
@@ -790,6 +807,7 @@ def close(ctx: Context, proposal: Proposal, *, reason: str | None, early: bool) 
     result_post = Reply(text, Visibility.PUBLIC)
     update_post = _proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
+    update_post.revision = ctx.last_seq
     return [result_post, update_post]
 
 
@@ -1147,7 +1165,7 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
         lines.append(ctx.t(key, concern=concern["number"], reason=concern["reason"][:REASON_SHOWN]))
     if record.get("receipts") is not None:
         lines.append(ctx.t("result.receipts", receipts=" ".join(record["receipts"])))
-    lines.append(ctx.t("result.hash", hash=record["closing_hash"][:16]))
+    lines.append(ctx.t("result.hash", hash=record["closing_hash"]))
     return "\n".join(lines)
 
 

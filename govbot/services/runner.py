@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, and_, col, select
+from sqlmodel import Session
 
 from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Reply, Visibility
@@ -22,7 +22,7 @@ from govbot.services.base import (
     clean_name,
     member_for,
 )
-from govbot.storage import audit, deliveries
+from govbot.storage import audit, deliveries, rows
 from govbot.storage.db import Store
 from govbot.storage.models import Community, Member
 
@@ -43,9 +43,10 @@ def language_of(replies: list[Reply], store: Store, platform: str, external_id: 
 
 def community_language(store: Store, platform: str, external_id: str) -> str:
     """Return a community's language in a read transaction (English when unknown)."""
-    with store.unit_of_work(readonly=True) as session:
-        community = _find_community(session, platform, external_id)
-        return community.language if community else DEFAULT_LANGUAGE
+    with store.reading() as conn:
+        params = {"platform": platform, "external": external_id}
+        language = conn.execute(_LANGUAGE, params).scalar()
+        return str(language) if language else DEFAULT_LANGUAGE
 
 
 def execute(
@@ -126,11 +127,16 @@ def _read_once(
         community, actor = _find(session, caller)
         if community is None:
             # Never seen: an unsaved stand-in whose id (0) matches no row.
-            community = Community(
-                id=0, platform=caller.platform, external_id=caller.community_id, created_at=now
+            community = rows.stand_in(
+                Community,
+                id=0,
+                platform=caller.platform,
+                external_id=caller.community_id,
+                created_at=now,
             )
         assert community.id is not None
-        actor = actor or Member(
+        actor = actor or rows.stand_in(
+            Member,
             community_id=community.id,
             platform_user_id=caller.user_id,
             display_name=caller.display_name,
@@ -163,32 +169,42 @@ def community_for(session: Session, platform: str, external_id: str, now: dateti
     return community
 
 
-# Built once: the hot lookups every command makes skip building and coercing a statement.
-_COMMUNITY = select(Community).where(
-    Community.platform == bindparam("platform"), Community.external_id == bindparam("external")
+# Built once, as Core statements on the tables: every command makes these lookups, and the
+# ORM's query machinery would cost more than the database does.
+_COMMUNITY_TABLE = rows.table(Community)
+_MEMBER_TABLE = rows.table(Member)
+_COMMUNITY_KEYS = tuple(column.key for column in _COMMUNITY_TABLE.columns)
+_MEMBER_KEYS = tuple(column.key for column in _MEMBER_TABLE.columns)
+_IN_COMMUNITY = and_(
+    _COMMUNITY_TABLE.c.platform == bindparam("platform"),
+    _COMMUNITY_TABLE.c.external_id == bindparam("external"),
 )
-
-
+_COMMUNITY = rows.Prepared(select(_COMMUNITY_TABLE).where(_IN_COMMUNITY))
+_LANGUAGE = select(_COMMUNITY_TABLE.c.language).where(_IN_COMMUNITY)
 # The community and the caller's member row in one round trip.
-_COMMUNITY_AND_MEMBER = (
-    select(Community, Member)
-    .outerjoin(
-        Member,
-        and_(
-            col(Member.community_id) == col(Community.id),
-            Member.platform_user_id == bindparam("user"),
-        ),
+_COMMUNITY_AND_MEMBER = rows.Prepared(
+    select(
+        _COMMUNITY_TABLE,
+        *(column.label(f"member_{column.key}") for column in _MEMBER_TABLE.columns),
     )
-    .where(
-        Community.platform == bindparam("platform"),
-        Community.external_id == bindparam("external"),
+    .select_from(
+        _COMMUNITY_TABLE.outerjoin(
+            _MEMBER_TABLE,
+            and_(
+                _MEMBER_TABLE.c.community_id == _COMMUNITY_TABLE.c.id,
+                _MEMBER_TABLE.c.platform_user_id == bindparam("user"),
+            ),
+        )
     )
+    .where(_IN_COMMUNITY)
 )
 
 
 def _find_community(session: Session, platform: str, external_id: str) -> Community | None:
-    found = session.exec(_COMMUNITY, params={"platform": platform, "external": external_id})
-    return found.first()
+    row = _COMMUNITY.first(session, {"platform": platform, "external": external_id})
+    if row is None:
+        return None
+    return rows.load_row(session, Community, row)
 
 
 def _find(session: Session, caller: Caller) -> tuple[Community | None, Member | None]:
@@ -198,8 +214,15 @@ def _find(session: Session, caller: Caller) -> tuple[Community | None, Member | 
         "external": caller.community_id,
         "user": caller.user_id,
     }
-    row = session.exec(_COMMUNITY_AND_MEMBER, params=params).first()
-    return (None, None) if row is None else (row[0], row[1])
+    row = _COMMUNITY_AND_MEMBER.first(session, params)
+    if row is None:
+        return None, None
+    split = len(_COMMUNITY_KEYS)
+    community = rows.load(session, Community, dict(zip(_COMMUNITY_KEYS, row[:split], strict=True)))
+    if row[split] is None:  # no member row (its id is the first member column)
+        return community, None
+    values = dict(zip(_MEMBER_KEYS, row[split:], strict=True))
+    return community, rows.load(session, Member, values)
 
 
 def address(reply: Reply, community: Community, caller: Caller | None) -> Reply:

@@ -136,7 +136,7 @@ def _close_proposals(store: Store, now: datetime) -> list[Notice]:
                 session.add(proposal)
                 session.commit()
                 continue
-            replies = proposals.close(ctx, proposal, reason=None, early=False)
+            replies = proposals.close(ctx, proposal, reason=None, early=False, actor=audit.SYSTEM)
             session.commit()
         notices += [_notice(ctx.community, reply) for reply in replies]
     return notices

@@ -25,12 +25,25 @@ from govbot.domain.audit_chain import (
     rfc3339,
     verify_chain,
 )
+from govbot.storage import rows
 from govbot.storage.models import AuditEntry, AuditHead, Community, Member
 
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
 
 _ENTRY = AuditEntry.__table__  # type: ignore[attr-defined]
+_ENTRY_FIELDS = (
+    "community_id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "subject_kind",
+    "subject_id",
+    "data_digest",
+    "prev_hash",
+    "hash",
+)
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _COMMUNITY = Community.__table__  # type: ignore[attr-defined]
 _MEMBER = Member.__table__  # type: ignore[attr-defined]
@@ -73,13 +86,15 @@ def _forget_heads(session: OrmSession, transaction: SessionTransaction) -> None:
 
 
 # Built once: every writing command runs these.
-_LOCK_HEAD = (
+_LOCK_HEAD = rows.Prepared(
     select(_HEAD.c.seq, _HEAD.c.hash)
     .where(_HEAD.c.community_id == bindparam("community"))
     .with_for_update()
 )
-_INSERT_ENTRY = _ENTRY.insert()
-_MOVE_HEAD = (
+_INSERT_ENTRY = rows.Prepared(
+    _ENTRY.insert().values({column: bindparam(column) for column in _ENTRY_FIELDS})
+)
+_MOVE_HEAD = rows.Prepared(
     update(_HEAD)
     .where(_HEAD.c.community_id == bindparam("community"))
     .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
@@ -88,7 +103,9 @@ _MOVE_HEAD = (
 
 def lock_head(session: Session, community_id: int) -> None:
     """Lock a community's chain head for the rest of the transaction (writers call it first)."""
-    row = session.execute(_LOCK_HEAD, {"community": community_id}).one()
+    row = _LOCK_HEAD.first(session, {"community": community_id})
+    if row is None:
+        raise LookupError(f"community {community_id} has no audit chain head")
     session.info.setdefault(_HEADS, {})[community_id] = (row[0], row[1])
 
 
@@ -120,8 +137,8 @@ def append(
         prev_hash=head_hash,
     )
     entry_hash = entry.entry_hash()
-    session.execute(
-        _INSERT_ENTRY,
+    _INSERT_ENTRY.rows(
+        session,
         {
             "community_id": community_id,
             "seq": entry.seq,
@@ -135,8 +152,8 @@ def append(
             "hash": entry_hash,
         },
     )
-    session.execute(
-        _MOVE_HEAD, {"community": community_id, "head_seq": entry.seq, "head_hash": entry_hash}
+    _MOVE_HEAD.rows(
+        session, {"community": community_id, "head_seq": entry.seq, "head_hash": entry_hash}
     )
     heads[community_id] = (entry.seq, entry_hash)
     return entry

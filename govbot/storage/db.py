@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from govbot.storage.rows import READONLY
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -51,7 +53,12 @@ def _configure_sqlite(engine: Engine) -> None:
         # Writers take the write lock up front, so two writers serialise on the
         # chain head instead of failing on a lock upgrade; readers stay deferred.
         readonly = conn.get_execution_options().get("govbot_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+        if conn.engine.echo or conn.dispatch.before_cursor_execute:
+            conn.exec_driver_sql(begin)  # seen by whatever logs or counts statements
+        else:
+            # Every command begins one: straight to the driver, as the COMMIT goes.
+            conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
 
 
 class Store:
@@ -85,6 +92,8 @@ class Store:
         queue = self._writers if self.dialect == "sqlite" and not readonly else nullcontext()
         # Closing the session ends an uncommitted transaction with a rollback.
         with queue, Session(engine, expire_on_commit=False) as session:
+            if readonly:
+                session.info[READONLY] = True
             yield session
 
     @contextmanager

@@ -82,7 +82,14 @@ async def test_each_group_is_one_guild_only_command_with_its_actions(
     group = _option(synced["help"], "group")
     assert group["type"] == STRING
     assert group["required"] is False
-    assert [c["value"] for c in group["choices"]] == ["setup", "body", "audit"]  # type: ignore[attr-defined]
+    assert [c["value"] for c in group["choices"]] == [  # type: ignore[attr-defined]
+        "setup",
+        "body",
+        "audit",
+        "proposal",
+        "vote",
+        "concern",
+    ]
 
 
 async def test_options_are_typed_with_choices_and_autocomplete(harness: DiscordHarness) -> None:

@@ -32,11 +32,11 @@ async def _only_private_answer(harness: DiscordHarness, record: InteractionRecor
 async def test_an_unknown_command_is_answered_privately_with_a_pointer_to_help(
     harness: DiscordHarness,
 ) -> None:
-    record = await harness.slash("vote", "cast", user=harness.fake.member)
+    record = await harness.slash("ballot", "box", user=harness.fake.member)
 
     text = await _only_private_answer(harness, record)
 
-    assert "I do not know the command /vote cast" in text
+    assert "I do not know the command /ballot box" in text
     assert "Type `/help` to see every command." in text
 
 

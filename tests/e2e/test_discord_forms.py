@@ -19,8 +19,8 @@ from tests.e2e.discord_fixtures import (
 
 fake, discord_store, harness = fx.fake, fx.discord_store, fx.harness
 
-FIRST_PAGE = "govform:0/2:setup set"
-SECOND_PAGE = "govform:1/2:setup set"
+FIRST_PAGE = "govform:0/3:setup set"
+SECOND_PAGE = "govform:1/3:setup set"
 MODAL = 9
 
 
@@ -53,7 +53,7 @@ async def test_setup_set_without_options_opens_the_settings_modal_prefilled(
     modal = await _open_form(harness)
 
     assert modal["custom_id"] == FIRST_PAGE
-    assert modal["title"] == "govbot settings (1/2)"
+    assert modal["title"] == "govbot settings (1/3)"
     inputs = _inputs(modal)
     assert list(inputs) == ["announce", "moderation", "disputes", "language", "timezone"]
     assert inputs["language"]["value"] == "en"
@@ -81,7 +81,7 @@ async def test_submitting_the_modal_changes_the_settings_and_offers_the_rest(
     assert is_ephemeral(data)
     assert "Settings changed: announce, timezone." in embed_text(data)
     assert custom_ids(data) == [SECOND_PAGE]
-    assert data["components"][0]["components"][0]["label"] == "More fields (2/2)"
+    assert data["components"][0]["components"][0]["label"] == "More fields (2/3)"
     community = _community(harness)
     assert community["timezone"] == "Europe/Berlin"
     assert community["announce_channel"] == str(harness.announcements.id)
@@ -104,7 +104,7 @@ async def test_submitting_the_modal_changes_the_settings_and_offers_the_rest(
     )
     done_data = callback_data(await harness.answer(done))
     assert "Settings changed: level1_days." in embed_text(done_data)
-    assert custom_ids(done_data) == []
+    assert custom_ids(done_data) == ["govform:2/3:setup set"]  # the last page: remind
     assert _community(harness)["level1_days"] == 10
 
     reopened = await _open_form(harness)

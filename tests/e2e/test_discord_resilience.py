@@ -125,14 +125,14 @@ async def test_a_slow_form_is_offered_as_a_button_that_opens_the_modal(
         method="PATCH", path=_hook(fake, record.token) + "/messages/@original"
     )
     assert "use the form" in embed_text(edit.body)
-    assert custom_ids(edit.body) == ["govform:0/2:setup set"]
+    assert custom_ids(edit.body) == ["govform:0/3:setup set"]
 
     press = await fake.push_interaction(
-        fake.build_component("govform:0/2:setup set", user=fake.steward)
+        fake.build_component("govform:0/3:setup set", user=fake.steward)
     )
     opened = await harness.answer(press)
     assert opened.body["type"] == 9
-    assert callback_data(opened)["custom_id"] == "govform:0/2:setup set"
+    assert callback_data(opened)["custom_id"] == "govform:0/3:setup set"
 
 
 async def test_commands_work_after_the_gateway_drops_and_resumes(

@@ -13,9 +13,9 @@ from govbot.adapters.discord.permissions import (
     missing_to_post,
 )
 from govbot.adapters.discord.render import chunks, defuse, render
-from govbot.adapters.discord.views import form_modal, form_pages, submitted_values
+from govbot.adapters.discord.views import form_fits, form_modal, form_pages, submitted_values
 from govbot.commands import parse_member
-from govbot.replies import Button, Form, FormField, Reply, Visibility
+from govbot.replies import Button, Form, FormField, Reply, Select, SelectOption, Visibility
 from govbot.services.base import MemberRef
 
 
@@ -124,3 +124,87 @@ def test_a_channel_without_send_messages_is_named_as_not_postable() -> None:
         "embed_links",
     ]
     assert missing_to_post(INVITE_PERMISSIONS) == []
+
+
+MENU = Select(
+    "vote cast 7",
+    (SelectOption("Option A", "A"), SelectOption("Option B", "B"), SelectOption("C", "C")),
+    placeholder="Approve any",
+    max_values=3,
+)
+
+
+def test_a_select_becomes_a_menu_whose_id_carries_the_command() -> None:
+    reply = Reply("Vote", Visibility.PUBLIC, select=MENU)
+
+    (message,) = render(reply)
+
+    (menu,) = message.items
+    payload = menu.to_component_dict()  # type: ignore[attr-defined]
+    assert payload["custom_id"] == "govsel:vote cast 7"
+    assert [(o["label"], o["value"]) for o in payload["options"]] == [
+        ("Option A", "A"),
+        ("Option B", "B"),
+        ("C", "C"),
+    ]
+    assert (payload["min_values"], payload["max_values"]) == (1, 3)
+    assert payload["placeholder"] == "Approve any"
+
+
+def test_a_menu_asks_for_no_more_picks_than_it_has_options() -> None:
+    menu = Select("vote cast 7", (SelectOption("A", "A"), SelectOption("B", "B")), max_values=9)
+
+    (item,) = render(Reply("Vote", select=menu))[0].items
+
+    assert item.to_component_dict()["max_values"] == 2  # type: ignore[attr-defined]
+
+
+def test_the_menu_fills_a_row_alone_and_buttons_share_the_rows_after_it() -> None:
+    buttons = [Button(f"B{n}", f"vote cast 7 b{n}") for n in range(6)]
+    reply = Reply("Vote", Visibility.PUBLIC, select=MENU, buttons=buttons)
+
+    view = render(reply)[0].view()
+
+    assert view is not None
+    rows = view.to_components()
+    assert [len(row["components"]) for row in rows] == [1, 5, 1]
+    assert rows[0]["components"][0]["type"] == 3
+
+
+def test_a_menu_discord_cannot_show_whole_is_left_out() -> None:
+    many = tuple(SelectOption(str(n), str(n)) for n in range(26))
+    long_value = (SelectOption("A", "a" * 101),)
+    twice = (SelectOption("A", "A"), SelectOption("A again", "A"))
+
+    for options, command in [
+        (many, "vote cast 7"),
+        (long_value, "vote cast 7"),
+        (twice, "vote cast 7"),
+        ((SelectOption("A", "A"),), "vote cast " + "7" * 100),
+    ]:
+        assert render(Reply("Vote", select=Select(command, options)))[0].items == []
+
+
+def test_a_message_edited_later_is_one_message_whatever_its_length() -> None:
+    for reply in (
+        Reply("x\n" * 3000, Visibility.PUBLIC, key="proposal:7"),
+        Reply("x\n" * 3000, Visibility.PUBLIC, updates="proposal:7"),
+    ):
+        (message,) = render(reply)
+        description = message.embeds[0].description or ""
+        assert len(description) == 4096
+        assert description.endswith("…")
+
+
+def test_an_update_without_controls_removes_them_when_edited() -> None:
+    (message,) = render(Reply("Closed.", Visibility.PUBLIC, updates="proposal:7"))
+
+    assert message.edit_kwargs()["view"] is None
+    assert message.edit_kwargs()["embeds"][0].description == "Closed."
+
+
+def test_a_form_whose_command_is_too_long_for_a_custom_id_does_not_fit() -> None:
+    field = (FormField("reason", "Reason"),)
+
+    assert form_fits(Form("Why?", "vote cast 7 -1", field))
+    assert not form_fits(Form("Why?", "vote cast " + "7" * 90, field))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govbot.commands import COMMANDS, UsageError, parse, tokenize
+from govbot.commands import COMMANDS, UsageError, convert, find, parse, tokenize
 from govbot.domain.durations import Duration
 from govbot.services.base import ChannelRef, MemberRef
 
@@ -221,3 +221,22 @@ def test_an_error_quotes_only_a_short_prefix_of_what_was_typed() -> None:
     with pytest.raises(UsageError) as caught:
         parse("/gov body add tsc @a role:" + "k" * 100_000, NOW, "console")
     assert len(caught.value.message("en", "console")) < 1000
+
+
+def test_a_forms_more_field_counts_as_typed_pairs_and_the_forms_own_fields_win() -> None:
+    command = find("proposal", "create")
+    assert command is not None
+    raw = {"title": "Pick a logo", "method": "approval", "more": 'options:"A|B" method:ranked'}
+
+    args = convert(command, raw, NOW, "console")
+
+    assert args.values["options"] == "A|B"
+    assert args.values["method"] == "approval"
+    assert "more" not in args.values
+
+
+def test_a_bad_pair_in_a_forms_more_field_is_a_usage_error() -> None:
+    command = find("proposal", "create")
+    assert command is not None
+    with pytest.raises(UsageError):
+        convert(command, {"title": "x", "more": "colour:red"}, NOW, "console")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from govbot.adapters.slack import render
 from govbot.commands import find
-from govbot.replies import Attachment, Button, Form, FormField, Reply
+from govbot.replies import Attachment, Button, Form, FormField, Reply, Select, SelectOption
 
 
 def test_mentions_and_broadcasts_from_users_are_escaped() -> None:
@@ -126,3 +126,64 @@ def test_markers_inside_words_and_in_exports_are_left_alone() -> None:
 
     assert shown["text"] == "level1_days: 7"
     assert '"`x`"' in shown["blocks"][1]["text"]["text"]
+
+
+MENU = Select(
+    "vote cast 7",
+    (SelectOption("Option A", "A"), SelectOption("Option B", "B"), SelectOption("C", "C")),
+    placeholder="Approve any",
+    max_values=2,
+)
+
+
+def test_a_select_of_several_picks_is_a_multi_select_whose_block_carries_the_command() -> None:
+    blocks = render.message(Reply("Vote", select=MENU, buttons=[Button("No", "n")]), "en")["blocks"]
+
+    menu_block, buttons = blocks[-2:]
+    assert menu_block["block_id"] == "gov_select:vote cast 7"
+    (menu,) = menu_block["elements"]
+    assert (menu["type"], menu["action_id"], menu["max_selected_items"]) == (
+        "multi_static_select",
+        "gov_select",
+        2,
+    )
+    assert [(o["text"]["text"], o["value"]) for o in menu["options"]] == [
+        ("Option A", "A"),
+        ("Option B", "B"),
+        ("C", "C"),
+    ]
+    assert menu["placeholder"]["text"] == "Approve any"
+    assert buttons["block_id"] == "gov_buttons"
+
+
+def test_a_select_of_one_pick_is_a_static_select() -> None:
+    menu = Select("vote cast 7", (SelectOption("A", "A"), SelectOption("B", "B")))
+
+    block = render.select_block(menu)
+
+    assert block is not None
+    assert block["elements"][0]["type"] == "static_select"
+    assert "max_selected_items" not in block["elements"][0]
+    assert "placeholder" not in block["elements"][0]
+
+
+def test_a_menu_slack_cannot_show_whole_is_left_out() -> None:
+    many = tuple(SelectOption(str(n), str(n)) for n in range(101))
+    long_value = (SelectOption("A", "a" * 151),)
+
+    assert render.select_block(Select("vote cast 7", many)) is None
+    assert render.select_block(Select("vote cast 7", long_value)) is None
+    assert render.select_block(Select("vote cast " + "7" * 250, MENU.options)) is None
+    assert render.select_block(Select("vote cast 7", ())) is None
+
+
+def test_a_pick_is_read_back_as_the_command_and_the_picked_values() -> None:
+    multi = {"selected_options": [{"value": "A"}, {"value": "C"}]}
+    single = {"selected_option": {"value": "B"}}
+
+    assert render.select_command("gov_select:vote cast 7") == "vote cast 7"
+    assert render.select_command("gov_buttons") is None
+    assert render.select_command("gov_select:") is None
+    assert render.picked_values(multi) == ["A", "C"]
+    assert render.picked_values(single) == ["B"]
+    assert render.picked_values({"selected_options": []}) == []

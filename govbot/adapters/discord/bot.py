@@ -17,7 +17,7 @@ from discord import app_commands
 from govbot.adapters.discord.commands import CatalogTranslator, build_commands
 from govbot.adapters.discord.permissions import invite_url, missing_to_post
 from govbot.adapters.discord.respond import PLATFORM, Clock, InteractionRunner
-from govbot.adapters.discord.views import FORM_ID, CommandButton, FormButton
+from govbot.adapters.discord.views import FORM_ID, CommandButton, CommandSelect, FormButton
 from govbot.config import Settings
 from govbot.replies import Notice
 from govbot.services import Store
@@ -63,8 +63,8 @@ class GovClient(discord.Client):
         self.gateway_up = False
 
     async def setup_hook(self) -> None:
-        """Register the buttons, build the commands from the table, and sync them if changed."""
-        self.add_dynamic_items(CommandButton, FormButton)
+        """Register buttons and menus, build the commands from the table, sync them if changed."""
+        self.add_dynamic_items(CommandButton, CommandSelect, FormButton)
         await self.tree.set_translator(CatalogTranslator())
         for command in build_commands(self.presses.run_command, self.presses.suggest_bodies):
             self.tree.add_command(command)
@@ -209,6 +209,7 @@ class DiscordFrontEnd:
     async def stop(self) -> None:
         """Close the connection cleanly and wait for the client to finish."""
         if self.client is not None:
+            await self.client.presses.close_edits()
             await self.client.close()
             self.client.presses.close()
         if self._task is not None:

@@ -8,12 +8,12 @@ from typing import Any
 
 import discord
 
-from govbot.adapters.discord.views import command_button
+from govbot.adapters.discord.views import command_button, command_select
 from govbot.replies import Attachment, Reply, Visibility
 
 EMBED_LIMIT = 4096
 ROW_ITEMS = 5
-MAX_ITEMS = 25
+MAX_ROWS = 5
 
 
 @dataclass
@@ -25,13 +25,19 @@ class Message:
     attachment: Attachment | None = None
 
     def view(self) -> discord.ui.View | None:
-        """Return the buttons as a view (None without buttons)."""
+        """Return the components as a view (None without any): a select fills a row alone."""
         if not self.items:
             return None
         view = discord.ui.View(timeout=None)
-        for index, item in enumerate(self.items[:MAX_ITEMS]):
-            item.row = index // ROW_ITEMS
+        row, used = 0, 0
+        for item in self.items:
+            if used + item.width > ROW_ITEMS:
+                row, used = row + 1, 0
+            if row >= MAX_ROWS:
+                break  # Discord shows five rows at most
+            item.row = row
             view.add_item(item)
+            used += item.width
         return view
 
     def files(self) -> list[discord.File]:
@@ -50,6 +56,10 @@ class Message:
         if view is not None:
             kwargs["view"] = view
         return kwargs
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments of `edit`: the components are replaced (or removed)."""
+        return {"embeds": self.embeds, "view": self.view()}
 
 
 def defuse(text: str) -> str:
@@ -75,6 +85,11 @@ def chunks(text: str, limit: int = EMBED_LIMIT) -> list[str]:
     return pieces
 
 
+def cut(text: str, limit: int = EMBED_LIMIT) -> str:
+    """Shorten text to one embed, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def colour(reply: Reply) -> discord.Colour:
     """Colour errors red and everything else in the bot's colour."""
     if reply.error:
@@ -85,13 +100,23 @@ def colour(reply: Reply) -> discord.Colour:
 
 
 def render(reply: Reply, extra: list[discord.ui.Item[Any]] | None = None) -> list[Message]:
-    """Render a reply as one message or more (long text); buttons and file ride on the last."""
+    """Render a reply as one message or more (long text); controls and file ride on the last.
+
+    A message that is later edited in place (`key`, `updates`) is always one message, its
+    text cut to one embed if need be: an edit changes one message, never a series.
+    """
     paint = colour(reply)
+    pieces = chunks(defuse(reply.text))
+    if reply.key is not None or reply.updates is not None:
+        pieces = [cut(defuse(reply.text))]
     messages = [
-        Message([discord.Embed(description=piece or "\u200b", colour=paint)])
-        for piece in chunks(defuse(reply.text))
+        Message([discord.Embed(description=piece or "\u200b", colour=paint)]) for piece in pieces
     ]
     last = messages[-1]
+    if reply.select is not None:
+        menu = command_select(reply.select)
+        if menu is not None:
+            last.items.append(menu)
     for button in reply.buttons:
         item = command_button(button)
         if item is not None:

@@ -31,14 +31,17 @@ from govbot.adapters.discord.render import Message, notice_text, render
 from govbot.adapters.discord.views import (
     FORM_ID,
     FormButton,
+    form_fits,
     form_modal,
     form_pages,
     submitted_values,
 )
+from govbot.adapters.edits import InPlaceEdits
+from govbot.adapters.forms import form_target, submission
 from govbot.commands import COMMANDS, GROUPS, Command, Kind, named, run_text, run_values
 from govbot.i18n import DEFAULT_LANGUAGE, translate
 from govbot.replies import Form, FormField, Notice, Reply, Visibility
-from govbot.services import Store, bodies
+from govbot.services import Store, bodies, messages
 from govbot.services.base import Caller
 from govbot.services.runner import community_language, language_of
 
@@ -81,6 +84,7 @@ def caller_of(interaction: discord.Interaction) -> Caller | None:
     if interaction.guild_id is None:
         return None
     user = interaction.user
+    guild = interaction.guild
     return Caller(
         platform=PLATFORM,
         community_id=str(interaction.guild_id),
@@ -88,6 +92,8 @@ def caller_of(interaction: discord.Interaction) -> Caller | None:
         display_name=user.display_name,
         is_admin=interaction.permissions.manage_guild,
         channel=str(interaction.channel_id) if interaction.channel_id else None,
+        # From the cached guild (GUILD_CREATE carries it); None where Discord did not say.
+        member_count=guild.member_count if guild is not None else None,
     )
 
 
@@ -148,18 +154,19 @@ class Answer:
                 embeds=message.embeds, files=message.files(), ephemeral=True, **extra
             )
 
-    async def public(self, message: Message) -> None:
-        """Show a message to the channel as the interaction's own answer."""
+    async def public(self, message: Message) -> str | None:
+        """Show a message to the channel as the interaction's own answer; return its id."""
         view = message.view()
         extra: dict[str, Any] = {} if view is None else {"view": view}
         if not self.started:
-            await self.interaction.response.send_message(
+            sent = await self.interaction.response.send_message(
                 embeds=message.embeds, files=message.files(), **extra
             )
-        else:
-            await self.interaction.followup.send(
-                embeds=message.embeds, files=message.files(), **extra
-            )
+            return str(sent.message_id) if sent.message_id is not None else None
+        made = await self.interaction.followup.send(
+            embeds=message.embeds, files=message.files(), wait=True, **extra
+        )
+        return str(made.id)
 
 
 class InteractionRunner:
@@ -172,10 +179,15 @@ class InteractionRunner:
         self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-discord")
         self.max_in_flight = MAX_IN_FLIGHT
         self.in_flight = 0
+        self.edits: InPlaceEdits[Message] = InPlaceEdits(PLATFORM, self._find_posted, self._edit)
 
     def close(self) -> None:
         """Let the command threads go once idle; commands not yet started are dropped."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def close_edits(self) -> None:
+        """Stop editing messages; updates not yet sent are dropped."""
+        await self.edits.close()
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -208,31 +220,41 @@ class InteractionRunner:
     async def open_form(
         self, interaction: discord.Interaction, command: str, page: int, pages: int
     ) -> None:
-        """Ask the service for a command's form again (fresh values) and open one page of it."""
-        found = named(command)
+        """Ask the service for a command's form again (fresh values) and open one page of it.
+
+        The command runs with only the values its text presets (`vote cast 7 -1`), which is
+        how a service is asked for the form in the first place.
+        """
+        target = form_target(command)
         caller = await self._caller(interaction)
-        if caller is None or found is None:
+        if caller is None or target is None:
             return
+        key = delivery_key(interaction)
         await self._run(
             interaction,
             caller,
-            lambda: run_values(self.store, caller, found, {}, self.clock()),
+            lambda: run_values(
+                self.store, caller, target.command, target.raw, self.clock(), delivery_key=key
+            ),
             page=page,
         )
 
     async def submit_form(self, interaction: discord.Interaction) -> None:
-        """Run a form's command with the submitted fields; offer the next page if there is one."""
+        """Run a form's command with its presets and the submitted fields; offer the next page."""
         data: dict[str, Any] = dict(interaction.data or {})
         match = FORM_ID.fullmatch(str(data.get("custom_id", "")))
-        command = named(match["command"]) if match else None
+        target = form_target(match["command"]) if match else None
         caller = await self._caller(interaction)
-        if match is None or command is None or caller is None:
+        if match is None or target is None or caller is None:
             return
-        raw = {
-            key: self._field_text(interaction, command, key, text)
+        typed = {
+            key: self._field_text(interaction, target.command, key, text)
             for key, text in submitted_values(data).items()
-            if text.strip()
         }
+        invocation = submission(match["command"], typed)
+        if invocation is None:
+            return
+        command, raw = invocation.command, invocation.raw
         key = delivery_key(interaction)
         page, pages = int(match["page"]), int(match["pages"])
 
@@ -240,7 +262,7 @@ class InteractionRunner:
             if page + 1 >= pages or any(r.error for r in replies):
                 return []
             label = translate(language, "discord.form_more", page=page + 2, pages=pages)
-            return [FormButton(command.name, page + 1, pages, label)]
+            return [FormButton(match["command"], page + 1, pages, label)]
 
         await self._run(
             interaction,
@@ -306,17 +328,47 @@ class InteractionRunner:
     async def deliver(self, notice: Notice) -> None:
         """Deliver a later notice: to its channel (public) or by DM; never via an interaction."""
         reply = notice.reply
-        messages = render(reply)
-        if reply.visibility is Visibility.PUBLIC:
-            channel = reply.recipient or self._system_channel(notice.community.external_id)
+        guild = notice.community.external_id
+        rendered = render(reply)
+        if reply.updates is not None:
+            self.edits.submit(guild, reply.updates, rendered[0], reply.revision)
+        elif reply.visibility is Visibility.PUBLIC:
+            channel = reply.recipient or self._system_channel(guild)
             if channel is None:
                 log.warning("notice for guild %s has no channel to go to", notice.community)
                 return
-            await self._post(channel, messages)
+            _, posted = await self._post(channel, rendered)
+            await self._remember(guild, reply, channel, posted)
         elif reply.recipient is not None:
-            await self._dm(reply.recipient, messages)
+            await self._dm(reply.recipient, rendered)
         else:
             log.warning("private notice without a recipient in %s", notice.community)
+
+    # -- messages edited in place ------------------------------------------------------------
+
+    async def _remember(
+        self, guild: str, reply: Reply, channel: str, message_id: str | None
+    ) -> None:
+        """Note where a keyed public message went, so that later updates can edit it."""
+        if reply.key is None or message_id is None:
+            return
+        try:
+            await asyncio.to_thread(
+                messages.remember, self.store, PLATFORM, guild, reply.key, channel, message_id
+            )
+        except Exception:
+            # The post is out; only its later edits are lost, so the answer goes on.
+            metrics.record_error(PLATFORM, "remember")
+            log.exception("could not record the message posted under %s", reply.key)
+
+    async def _find_posted(self, guild: str, key: str) -> tuple[str, str] | None:
+        return await asyncio.to_thread(messages.find, self.store, PLATFORM, guild, key)
+
+    async def _edit(self, guild: str, channel: str, message_id: str, message: Message) -> None:
+        if not (channel.isdigit() and message_id.isdigit()):
+            return
+        target = self.client.get_partial_messageable(int(channel))
+        await target.get_partial_message(int(message_id)).edit(**message.edit_kwargs())
 
     # -- running -----------------------------------------------------------------------------
 
@@ -387,10 +439,16 @@ class InteractionRunner:
             replies = [Reply(text, Visibility.PRIVATE, recipient=caller.user_id, error=True)]
         if not answerable:
             return  # the change still happened; only its answer is lost
-        await self._safely(
-            self._answer(interaction, caller, answer, replies, language, page, extras),
-            interaction,
-        )
+        # Public posts to note for later edits, once the caller has their answer.
+        keyed: list[tuple[Reply, str, str | None]] = []
+        try:
+            await self._safely(
+                self._answer(interaction, caller, answer, replies, language, page, extras, keyed),
+                interaction,
+            )
+        finally:
+            for reply, channel, made in keyed:
+                await self._remember(caller.community_id, reply, channel, made)
 
     async def _answer(
         self,
@@ -401,6 +459,7 @@ class InteractionRunner:
         language: str,
         page: int,
         extras: Extras | None,
+        keyed: list[tuple[Reply, str, str | None]],
     ) -> None:
         if not replies:
             # A redelivered interaction: the first delivery made the change and answered it.
@@ -416,41 +475,52 @@ class InteractionRunner:
             replies, key=lambda r: not (r.visibility is Visibility.PUBLIC and r.recipient == here)
         )
         for reply in ordered:
+            if reply.updates is not None:
+                # Edited in the background: a slow or failing edit never holds the answer up.
+                self.edits.submit(
+                    caller.community_id, reply.updates, render(reply)[0], reply.revision
+                )
+                continue
             extra: list[discord.ui.Item[Any]] = []
             form = reply.form
-            if form is not None:
+            if form is not None and form_fits(form):
                 shown = functools.partial(self._shown, interaction, form)
                 modal = form_modal(form, page, language, shown)
                 if await answer.modal(modal):
                     continue
                 extra.append(_form_button(form))
+            elif form is not None:
+                log.warning("form of %r is too long to carry in a custom id", form.command)
             if added and reply.visibility is Visibility.PRIVATE:
                 extra, added = [*extra, *added], []
-            messages = render(reply, extra)
+            rendered = render(reply, extra)
             if reply.visibility is Visibility.PUBLIC:
                 target = reply.recipient or here
                 if target == here and answer.can_answer_publicly:
-                    for message in messages:
-                        await answer.public(message)
+                    made: str | None = None
+                    for message in rendered:
+                        made = await answer.public(message)
+                    keyed.append((reply, target, made))
                 else:
-                    post = asyncio.ensure_future(self._post(target, messages))
+                    post = asyncio.ensure_future(self._post(target, rendered))
                     if not answer.started:
                         # A post Discord is slow to take (5xx, resent) must not cost the answer.
                         done, _ = await asyncio.wait({post}, timeout=_budget(interaction))
                         if not done:
                             await answer.defer()
-                    outcome = await post
+                    outcome, made = await post
                     if outcome is Posted.YES:
                         posted.append(target)
+                        keyed.append((reply, target, made))
                     else:
                         unsure = outcome is Posted.UNKNOWN
                         key = "discord.post_unsure" if unsure else "discord.post_failed"
                         text = translate(language, key, channel=f"<#{target}>")
                         await answer.private(notice_text(text))
             elif reply.visibility is Visibility.DM or reply.recipient not in (None, caller.user_id):
-                await self._dm(reply.recipient or caller.user_id, messages)
+                await self._dm(reply.recipient or caller.user_id, rendered)
             else:
-                for message in messages:
+                for message in rendered:
                     await answer.private(message)
         if answer.needs_answer:
             channels = ", ".join(f"<#{c}>" for c in dict.fromkeys(posted))
@@ -472,19 +542,21 @@ class InteractionRunner:
 
     # -- posting -----------------------------------------------------------------------------
 
-    async def _post(self, channel_id: str, messages: list[Message]) -> Posted:
+    async def _post(self, channel_id: str, rendered: list[Message]) -> tuple[Posted, str | None]:
+        """Post messages in order; say how it went and the id of the last one posted."""
         if not channel_id.isdigit():
-            return Posted.NO
+            return Posted.NO, None
         channel = self.client.get_partial_messageable(int(channel_id))
-        for message in messages:
-            outcome = await self._post_once(channel, channel_id, message)
+        made: str | None = None
+        for message in rendered:
+            outcome, made = await self._post_once(channel, channel_id, message)
             if outcome is not Posted.YES:
-                return outcome
-        return Posted.YES
+                return outcome, None
+        return Posted.YES, made
 
     async def _post_once(
         self, channel: discord.abc.Messageable, where: str, message: Message
-    ) -> Posted:
+    ) -> tuple[Posted, str | None]:
         """Post one message, resending it after a 5xx with the same nonce.
 
         A 5xx does not say whether the message was made. discord.py sends `enforce_nonce`
@@ -493,23 +565,23 @@ class InteractionRunner:
         nonce = secrets.token_hex(12)  # Discord takes nonces of up to 25 characters
         for delay in (*POST_RETRY_DELAYS, None):
             try:
-                await channel.send(nonce=nonce, **message.channel_kwargs())
+                sent = await channel.send(nonce=nonce, **message.channel_kwargs())
             except discord.DiscordServerError as error:
                 metrics.record_error(PLATFORM, "post")
                 if delay is None:
                     log.warning("posting in channel %s may have failed: %s", where, error)
-                    return Posted.UNKNOWN
+                    return Posted.UNKNOWN, None
                 log.warning("posting in channel %s: %s; sending again", where, error)
                 await asyncio.sleep(delay)
             except discord.HTTPException as error:
                 metrics.record_error(PLATFORM, "post")
                 log.warning("could not post in channel %s: %s", where, error)
-                return Posted.NO
+                return Posted.NO, None
             else:
-                return Posted.YES
-        return Posted.UNKNOWN
+                return Posted.YES, str(sent.id)
+        return Posted.UNKNOWN, None
 
-    async def _dm(self, user_id: str, messages: list[Message]) -> bool:
+    async def _dm(self, user_id: str, rendered: list[Message]) -> bool:
         if not user_id.isdigit():
             return False
         try:
@@ -517,8 +589,9 @@ class InteractionRunner:
         except discord.HTTPException as error:
             log.warning("could not send a direct message to %s: %s", user_id, error)
             return False
-        for message in messages:
-            if await self._post_once(channel, f"DM {user_id}", message) is not Posted.YES:
+        for message in rendered:
+            outcome, _ = await self._post_once(channel, f"DM {user_id}", message)
+            if outcome is not Posted.YES:
                 return False
         return True
 
@@ -531,8 +604,8 @@ class InteractionRunner:
 
     def _shown(self, interaction: discord.Interaction, form: Form, field: FormField) -> str:
         """Show a field's current value as a person would type it (`#general` for a channel)."""
-        command = named(form.command)
-        param = command.param(field.key) if command else None
+        target = form_target(form.command)
+        param = target.command.param(field.key) if target else None
         if param is not None and param.kind is Kind.CHANNEL and field.value.isdigit():
             guild = interaction.guild
             channel = guild.get_channel(int(field.value)) if guild else None

@@ -9,8 +9,9 @@ from typing import Any, Protocol, Self, cast
 
 import discord
 
+from govbot.adapters.forms import picked
 from govbot.i18n import translate
-from govbot.replies import Button, Form, FormField
+from govbot.replies import Button, Form, FormField, Select
 
 CUSTOM_ID_LIMIT = 100
 MODAL_INPUTS = 5  # Discord's limit of inputs in one modal
@@ -19,6 +20,10 @@ LABEL_LIMIT = 45
 PLACEHOLDER_LIMIT = 100
 BUTTON_LABEL_LIMIT = 80
 VALUE_LIMIT = 4000
+# A select menu: at most 25 options, each label and value at most 100 characters.
+SELECT_OPTIONS = 25
+OPTION_LIMIT = 100
+SELECT_PLACEHOLDER_LIMIT = 150
 
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -112,6 +117,64 @@ class FormButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
         await _presses(interaction).open_form(interaction, self.command, self.page, self.pages)
 
 
+class CommandSelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=r"govsel:(?P<command>.+)"
+):
+    """A select menu whose picks run `<command> <v1>,<v2>` as whoever picks."""
+
+    def __init__(self, command: str, menu: Select | None = None) -> None:
+        options = menu.options if menu is not None else ()
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"govsel:{command}",
+                placeholder=(menu.placeholder if menu else "")[:SELECT_PLACEHOLDER_LIMIT] or None,
+                min_values=1,
+                max_values=max(1, min(menu.max_values if menu else 1, len(options))),
+                options=[
+                    discord.SelectOption(label=option.label[:OPTION_LIMIT], value=option.value)
+                    for option in options
+                ],
+            )
+        )
+        self.command = command
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        """Rebuild the menu from a picked custom id (the picks come with the interaction)."""
+        return cls(match["command"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Run the command with the picked values as the picker."""
+        data: Mapping[str, Any] = interaction.data or {}
+        values = [str(value) for value in data.get("values") or []]
+        await _presses(interaction).press(interaction, picked(self.command, values))
+
+
+def command_select(menu: Select) -> CommandSelect | None:
+    """Turn a reply's select into a Discord menu; None when Discord could not show it whole.
+
+    A menu cut short would hide choices from voters, so one that does not fit (more than 25
+    options, a value over 100 characters, a command too long to carry) is left out and the
+    reply's text, which names the command, stays the way to vote.
+    """
+    values = [option.value for option in menu.options]
+    if (
+        not values
+        or len(values) > SELECT_OPTIONS
+        or len(set(values)) != len(values)
+        or any(not value or len(value) > OPTION_LIMIT for value in values)
+        or len(f"govsel:{menu.command}") > CUSTOM_ID_LIMIT
+    ):
+        return None
+    return CommandSelect(menu.command, menu)
+
+
 def command_button(button: Button) -> CommandButton | None:
     """Turn a reply's button into a Discord button; None when its command is too long to carry."""
     if len(f"gov:{button.command}") > CUSTOM_ID_LIMIT:
@@ -122,6 +185,12 @@ def command_button(button: Button) -> CommandButton | None:
 def form_id(command: str, page: int, pages: int) -> str:
     """Return the custom id of a form page: `govform:<page>/<pages>:<command>`."""
     return f"govform:{page}/{pages}:{command}"
+
+
+def form_fits(form: Form) -> bool:
+    """Say whether a form's command text fits the custom ids of its modals and button."""
+    pages = form_pages(form)
+    return len(form_id(form.command, pages - 1, pages)) <= CUSTOM_ID_LIMIT
 
 
 def form_pages(form: Form) -> int:

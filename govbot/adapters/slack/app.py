@@ -16,13 +16,13 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -33,14 +33,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from govbot import commands, metrics
+from govbot.adapters.edits import InPlaceEdits
+from govbot.adapters.forms import form_target, picked, submission
 from govbot.adapters.slack import render
 from govbot.adapters.slack.errors import API_FAILURES, api_failed
 from govbot.adapters.slack.installations import GovbotInstallationStore, GovbotOAuthStateStore
+from govbot.adapters.slack.members import MemberCounts
 from govbot.adapters.slack.roles import WorkspaceRoles
 from govbot.config import Settings
 from govbot.i18n import DEFAULT_LANGUAGE, translate
-from govbot.replies import Form, Notice, Reply, Visibility
-from govbot.services import Store, inbox
+from govbot.replies import Button, Form, Notice, Reply, Visibility
+from govbot.services import Store, inbox, messages
 from govbot.services.base import Args, Caller
 from govbot.services.bodies import member_overview
 from govbot.services.runner import community_language, execute, language_of
@@ -68,6 +71,7 @@ COMMAND_THREADS = 8
 INBOX_LEASE = timedelta(seconds=10)
 INBOX_POLL_SECONDS = 1.0
 INBOX_MAX_ATTEMPTS = 5
+HTTP_TIMEOUT_SECONDS = 30  # each Slack API call, as slack_sdk's own default
 
 
 class Mode(StrEnum):
@@ -99,6 +103,7 @@ class Conversation:
 
     client: AsyncWebClient
     language: str
+    team: str | None = None  # the workspace, for messages posted under a key and their edits
     user_id: str | None = None
     channel_id: str | None = None
     response_url: str | None = None
@@ -171,7 +176,14 @@ class SlackFrontEnd:
         self.settings = settings
         self.store = store
         self.mode = slack_mode(settings)
+        # One HTTP session for every Web API and response_url call, made in start(): kept-alive
+        # connections, rather than a new session (and TCP connection) per call.
+        self._http: ClientSession | None = None
         self.roles = WorkspaceRoles()
+        self.members = MemberCounts()
+        self.edits: InPlaceEdits[dict[str, Any]] = InPlaceEdits(
+            PLATFORM, self._find_posted, self._edit
+        )
         bot_token = (
             settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         )
@@ -213,7 +225,9 @@ class SlackFrontEnd:
     def web_client(self, token: str | None) -> AsyncWebClient:
         """Build a Web API client that honours GOVBOT_SLACK_API_BASE and retries rate limits."""
         client = AsyncWebClient(
-            token=token, base_url=self.settings.slack_api_base or AsyncWebClient.BASE_URL
+            token=token,
+            base_url=self.settings.slack_api_base or AsyncWebClient.BASE_URL,
+            session=self._http,
         )
         # slack_sdk gives up on HTTP 429 unless told to wait and retry.
         client.retry_handlers.append(
@@ -236,6 +250,7 @@ class SlackFrontEnd:
     def _register(self) -> None:
         self.app.command("/gov")(self._on_command)
         self.app.action(render.BUTTON_PATTERN)(self._on_button)
+        self.app.action(render.SELECT_ACTION)(self._on_select)
         self.app.view(render.FORM_CALLBACK)(self._on_form)
         self.app.event("app_home_opened")(self._on_home)
         if self.mode is Mode.OAUTH:
@@ -249,9 +264,18 @@ class SlackFrontEnd:
 
     async def start(self) -> None:
         """Check the bot token, start the inbox drainer, and connect Socket Mode if configured."""
+        team_id = None
         if self.mode is not Mode.OAUTH:
+            # On a session of its own: a refused token or an unreachable Slack leaves none open.
             identity = await self.client.auth_test()
             log.info("Slack: %s in workspace %s", identity.get("user"), identity.get("team"))
+            team_id = identity.get("team_id")
+        self._http = ClientSession(timeout=ClientTimeout(total=HTTP_TIMEOUT_SECONDS))
+        # Bolt hands each request a client built with the app client's session.
+        self.client.session = self._http
+        if team_id:
+            # Counted from the start, so that the first proposals know the electorate.
+            self.members.count(self.client, str(team_id), self._spawn)
         self._executor = ThreadPoolExecutor(COMMAND_THREADS, thread_name_prefix="govbot-slack")
         # Also takes over what a dead worker left: rows whose lease ran out.
         self._drainer = asyncio.create_task(self._drain_forever(), name="slack-inbox")
@@ -262,14 +286,19 @@ class SlackFrontEnd:
                 app_token=self.settings.slack_app_token.get_secret_value(),
                 web_client=self.client,
             )
-            # slack_bolt leaves the Socket Mode handler's methods unannotated.
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                # slack_bolt leaves the Socket Mode handler's methods unannotated.
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            except BaseException:
+                await self._close_http()
+                raise
         self._started = True
         log.info("Slack front end running: %s", self.mode)
 
     async def stop(self) -> None:
         """Close Socket Mode, stop the drainer; what is still in the inbox waits for a worker."""
         self._started = False
+        await self.edits.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
@@ -283,6 +312,13 @@ class SlackFrontEnd:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        await self._close_http()
+
+    async def _close_http(self) -> None:
+        if self._http is not None:
+            self.client.session = None
+            await self._http.close()
+            self._http = None
 
     def ready(self) -> bool:
         """Say whether Slack can reach govbot now (Socket Mode: while the socket is connected)."""
@@ -322,7 +358,7 @@ class SlackFrontEnd:
             log.warning("no Slack installation for workspace %s; a notice was dropped", team)
             return
         language = await asyncio.to_thread(community_language, self.store, PLATFORM, team)
-        await self._send(Conversation(client=client, language=language), [notice.reply])
+        await self._send(Conversation(client=client, language=language, team=team), [notice.reply])
 
     async def _client_for(self, team: str) -> AsyncWebClient | None:
         if self.mode is not Mode.OAUTH:
@@ -406,9 +442,27 @@ class SlackFrontEnd:
         action: dict[str, Any],
         context: AsyncBoltContext,
     ) -> None:
-        started = _arrival(context)
-        text = str(action.get("value") or "")
+        await self._on_press(ack, body, str(action.get("value") or ""), context)
 
+    async def _on_select(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        command = render.select_command(str(action.get("block_id") or ""))
+        values = render.picked_values(action)
+        if command is None or not values:
+            await ack()  # a menu emptied again, or not one of govbot's: nothing to run
+            return
+        await self._on_press(ack, body, picked(command, values), context)
+
+    async def _on_press(
+        self, ack: AsyncAck, body: dict[str, Any], text: str, context: AsyncBoltContext
+    ) -> None:
+        """Run the command a button or a menu pick stands for, as whoever pressed or picked."""
+        started = _arrival(context)
         job = _text_job("action", body, text)
         outcome = await self._attempt(context, body, context.channel_id, job, started)
         # Slack shows nothing of a button's ack: every answer goes through the response_url.
@@ -418,6 +472,7 @@ class SlackFrontEnd:
             conversation = Conversation(
                 client=context.client,
                 language=outcome.language,
+                team=context.team_id or context.enterprise_id,
                 user_id=context.user_id,
                 channel_id=context.channel_id,
                 response_url=body.get("response_url"),
@@ -441,12 +496,14 @@ class SlackFrontEnd:
         # finishes the work.
         started = _arrival(context)
         metadata = _metadata(view)
-        command = commands.named(metadata.get("command", ""))
-        if command is None:
+        typed = render.form_values(view.get("state", {}).get("values", {}))
+        # The form's command text may preset values (`vote cast 7 -1`): the fields go on top.
+        invocation = submission(metadata.get("command", ""), typed)
+        if invocation is None:
             log.warning("a modal named no known command: %r", metadata.get("command"))
             await ack()
             return
-        raw = render.form_values(view.get("state", {}).get("values", {}))
+        command, raw = invocation.command, invocation.raw
         trigger = body.get("trigger_id")
         key = f"slack:view:{trigger}" if trigger else f"slack:view:{view['id']}:{view['hash']}"
 
@@ -567,7 +624,11 @@ class SlackFrontEnd:
 
     def _release(self) -> None:
         self._in_flight -= 1
-        self._wake.set()  # a free slot: the drainer may take the next inbox row
+        if self._pending:
+            # A free slot and rows waiting: the drainer may take the next one. (Rows that
+            # another worker left behind are found by its regular pass; waking it after every
+            # command would cost a write transaction each, for an inbox that is mostly empty.)
+            self._wake.set()
 
     async def _finish_late(
         self, task: asyncio.Future[tuple[list[Reply], str]], job: Job, queued: bool
@@ -679,6 +740,7 @@ class SlackFrontEnd:
             display_name=person.name or _payload_name(body) or user,
             is_admin=person.is_admin,
             channel=channel,
+            member_count=self.members.count(context.client, team, self._spawn),
         )
         return caller, person.unsure
 
@@ -709,6 +771,7 @@ class SlackFrontEnd:
         return Conversation(
             client=client,
             language=language,
+            team=job.caller.community_id,
             user_id=job.caller.user_id,
             channel_id=job.caller.channel,
             response_url=job.response_url,
@@ -728,12 +791,24 @@ class SlackFrontEnd:
                 log.exception("could not send a reply to Slack")
 
     async def _send_one(self, conversation: Conversation, reply: Reply) -> None:
-        if reply.form is not None and await self._open_form(conversation, reply.form):
+        if reply.updates is not None:
+            if conversation.team:
+                # Edited in the background: a slow or failing edit never holds the answer up.
+                content = render.message(reply, conversation.language)
+                self.edits.submit(conversation.team, reply.updates, content, reply.revision)
             return
+        if reply.form is not None:
+            if await self._open_form(conversation, reply.form):
+                return
+            # No modal now (the trigger is spent or gone): a button asks for the form again.
+            again = Button(reply.form.title, reply.form.command, "secondary")
+            reply = replace(reply, buttons=[*reply.buttons, again])
         content = render.message(reply, conversation.language)
         target = reply.recipient
         if reply.visibility is Visibility.PUBLIC:
-            if target and await self._post(conversation.client, target, content):
+            ts = await self._post(conversation.client, target, content) if target else None
+            if target and ts is not None:
+                await self._remember(conversation.team, reply, target, ts)
                 return
             # Nowhere public to post (or the post failed): the caller at least sees it.
             target = conversation.user_id
@@ -749,19 +824,51 @@ class SlackFrontEnd:
             return
         await self._direct(conversation.client, user, content)
 
-    async def _post(self, client: AsyncWebClient, channel: str, content: dict[str, Any]) -> bool:
+    async def _post(
+        self, client: AsyncWebClient, channel: str, content: dict[str, Any]
+    ) -> str | None:
+        """Post a public message; return its `ts`, or None when it was not posted."""
         try:
-            await client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel, text=content["text"], blocks=content.get("blocks")
             )
         except API_FAILURES as error:
             api_failed("chat.postMessage", error)
-            return False
-        return True
+            return None
+        return str(response.get("ts") or "")
+
+    # ------------------------------------------------------------------ messages edited in place
+
+    async def _remember(self, team: str | None, reply: Reply, channel: str, ts: str) -> None:
+        """Note where a keyed public message went, so that later updates can edit it."""
+        if reply.key is None or not team or not ts:
+            return
+        try:
+            await asyncio.to_thread(
+                messages.remember, self.store, PLATFORM, team, reply.key, channel, ts
+            )
+        except Exception:
+            # The post is out; only its later edits are lost, so the answer goes on.
+            metrics.record_error(PLATFORM, "remember")
+            log.exception("could not record the message posted under %s", reply.key)
+
+    async def _find_posted(self, team: str, key: str) -> tuple[str, str] | None:
+        return await asyncio.to_thread(messages.find, self.store, PLATFORM, team, key)
+
+    async def _edit(self, team: str, channel: str, ts: str, content: dict[str, Any]) -> None:
+        client = await self._client_for(team)
+        if client is None:
+            log.warning("no Slack installation for workspace %s; an edit was dropped", team)
+            return
+        # Blocks are always sent: an update without controls must remove the old ones.
+        await client.chat_update(
+            channel=channel, ts=ts, text=content["text"], blocks=content.get("blocks") or []
+        )
 
     async def _ephemeral(self, conversation: Conversation, content: dict[str, Any]) -> bool:
         if conversation.response_url:
-            response = await AsyncWebhookClient(conversation.response_url).send_dict(
+            webhook = AsyncWebhookClient(conversation.response_url, session=self._http)
+            response = await webhook.send_dict(
                 {**content, "response_type": "ephemeral", "replace_original": False}
             )
             if response.status_code == 200:
@@ -793,9 +900,10 @@ class SlackFrontEnd:
     async def _open_form(self, conversation: Conversation, form: Form) -> bool:
         if conversation.trigger_id is None:
             return False
+        target = form_target(form.command)
         view = render.modal(
             form,
-            commands.named(form.command),
+            target.command if target is not None else None,
             {"command": form.command, "channel": conversation.channel_id or ""},
             translate(conversation.language, "slack.form_cancel"),
         )

@@ -9,19 +9,27 @@ from typing import Any
 
 from govbot.commands import COMMANDS, Command, Kind
 from govbot.i18n import LANGUAGES, catalog, translate
-from govbot.replies import Form, FormField, Reply
+from govbot.replies import Form, FormField, Reply, Select
 
 JsonDict = dict[str, Any]
 
 FORM_CALLBACK = "gov_form"
 BUTTON_ACTION = "gov_button_{index}"
 BUTTON_PATTERN = re.compile(r"^gov_button_\d+$")
+# A select menu's action; its block carries the command, so a pick needs no stored state.
+SELECT_ACTION = "gov_select"
+SELECT_BLOCK = "gov_select:"
 
 # Slack's own limits: a section's text, a message's text, a modal title, a button label.
 SECTION_LIMIT = 3000
 MESSAGE_LIMIT = 39_000
 TITLE_LIMIT = 24
 LABEL_LIMIT = 75
+# Slack's limits for a static select: options, an option's value, a placeholder, a block id.
+SELECT_OPTIONS = 100
+OPTION_VALUE_LIMIT = 150
+PLACEHOLDER_LIMIT = 150
+BLOCK_ID_LIMIT = 255
 # The longest export shown inline as code blocks; past it the reply says where to get it.
 EXPORT_LIMIT = 36_000
 
@@ -102,6 +110,9 @@ def message(reply: Reply, language: str) -> JsonDict:
             note = translate(language, "slack.export_too_large", size=size)
             blocks.append(_section(escape(note)))
             text += "\n" + escape(note)
+    menu = select_block(reply.select) if reply.select is not None else None
+    if menu is not None:
+        blocks.append(menu)
     if reply.buttons:
         blocks.append(
             {
@@ -117,6 +128,56 @@ def message(reply: Reply, language: str) -> JsonDict:
     if blocks:
         content["blocks"] = blocks
     return content
+
+
+def select_block(menu: Select) -> JsonDict | None:
+    """Render a select as an actions block; None when Slack could not show it whole.
+
+    One pick uses a `static_select`, several a `multi_static_select`. A menu that does not
+    fit Slack's limits is left out rather than cut, which would hide choices; the reply's
+    text still says how to vote by command.
+    """
+    values = [option.value for option in menu.options]
+    block_id = f"{SELECT_BLOCK}{menu.command}"
+    if (
+        not values
+        or len(values) > SELECT_OPTIONS
+        or len(set(values)) != len(values)
+        or any(not value or len(value) > OPTION_VALUE_LIMIT for value in values)
+        or len(block_id) > BLOCK_ID_LIMIT
+    ):
+        return None
+    element: JsonDict = {
+        "type": "multi_static_select" if menu.max_values > 1 else "static_select",
+        "action_id": SELECT_ACTION,
+        "options": [
+            {"text": {"type": "plain_text", "text": option.label[:LABEL_LIMIT]}, "value": value}
+            for option, value in zip(menu.options, values, strict=True)
+        ],
+    }
+    if menu.max_values > 1:
+        element["max_selected_items"] = min(menu.max_values, len(values))
+    if menu.placeholder:
+        element["placeholder"] = {
+            "type": "plain_text",
+            "text": menu.placeholder[:PLACEHOLDER_LIMIT],
+        }
+    return {"type": "actions", "block_id": block_id, "elements": [element]}
+
+
+def select_command(block_id: str) -> str | None:
+    """Return the command a select's block carries, if it is one of govbot's."""
+    command = block_id.removeprefix(SELECT_BLOCK)
+    return command if command != block_id and command else None
+
+
+def picked_values(action: Mapping[str, Any]) -> list[str]:
+    """Read the values a select action carries (one for a static select, any for a multi)."""
+    chosen = action.get("selected_options")
+    if not isinstance(chosen, list):
+        one = action.get("selected_option")
+        chosen = [one] if isinstance(one, Mapping) else []
+    return [str(o["value"]) for o in chosen if isinstance(o, Mapping) and o.get("value")]
 
 
 def _section(mrkdwn: str) -> JsonDict:

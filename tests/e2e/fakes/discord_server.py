@@ -7,7 +7,9 @@ READY -> GUILD_CREATE, RESUME -> RESUMED), pushes INTERACTION_CREATE events and 
 REST call so tests can assert on what users would see.  It enforces the platform rules that
 catch real bugs: the first-response deadline (10062), single acknowledgement (40060),
 followups only after an acknowledgement and within the token lifetime, command validation on
-sync, rate limits (429 with ``Via``) and moderation of owners and administrators (50013).
+sync, message component limits (buttons, select menus), rate limits (429 with ``Via``) and
+moderation of owners and administrators (50013). ``hold`` keeps matching requests waiting
+until released, so tests can make "an edit is still in flight" exact instead of timed.
 
 Typical use::
 
@@ -79,6 +81,14 @@ _ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
     MODAL_SUBMIT: frozenset({4, 5, 6, 7}),
 }
 _SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
+# Message component limits (action rows, not Components V2).
+_MAX_ROWS = 5
+_ROW_WIDTH = 5
+_CUSTOM_ID_LIMIT = 100
+_BUTTON_LABEL_LIMIT = 80
+_SELECT_OPTIONS = 25
+_OPTION_TEXT_LIMIT = 100
+_SELECT_PLACEHOLDER_LIMIT = 150
 _CHAT_INPUT_NAME = re.compile(r"^[-_'\w]{1,32}$")
 _MAX_TIMEOUT = timedelta(days=28)
 # How long Discord remembers a nonce sent with ``enforce_nonce`` ("the past few minutes").
@@ -193,6 +203,28 @@ class ErrorRule:
 
 
 @dataclass
+class HeldRoute:
+    """Requests matching a route wait until ``release()``: a slow Discord, made exact."""
+
+    method: str
+    path: re.Pattern[str]
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: int = 0  # requests that reached the route while it was held
+
+    def matches(self, method: str, path: str) -> bool:
+        """Return whether a request must wait here."""
+        return (
+            not self.released.is_set()
+            and self.method in {method, "*"}
+            and self.path.fullmatch(path) is not None
+        )
+
+    def release(self) -> None:
+        """Let the waiting requests, and every later one, through."""
+        self.released.set()
+
+
+@dataclass
 class _Reply:
     status: int = 200
     body: Any = None
@@ -303,6 +335,7 @@ class FakeDiscord:
         self.bans: dict[int, Json] = {}
         self.dm_blocked: set[int] = set()
         self.error_rules: list[ErrorRule] = []
+        self.holds: list[HeldRoute] = []
         # (author id, nonce) -> (message id, when it was made), for ``enforce_nonce``.
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
@@ -356,6 +389,8 @@ class FakeDiscord:
     async def stop(self) -> None:
         """Close open gateway sockets and stop serving (close the client under test first)."""
         self._gateway_open.set()
+        for held in self.holds:
+            held.release()
         for ws in list(self._open_sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001)
@@ -551,6 +586,12 @@ class FakeDiscord:
         }
         return self.inject_error(method, path, status=429, body=body, headers=headers, count=count)
 
+    def hold(self, method: str, path: str) -> HeldRoute:
+        """Keep requests matching ``method`` and a path regex waiting until released."""
+        held = HeldRoute(method, re.compile(path))
+        self.holds.append(held)
+        return held
+
     async def drop_gateway(self, code: int | None = 4000) -> None:
         """Drop the gateway connection: a close frame with ``code``, or none at all (1006)."""
         conn = self._conn
@@ -634,6 +675,12 @@ class FakeDiscord:
         """Store a message written by a user (not dispatched; see ``dispatch``)."""
         return self._store_message(channel.id, {"content": content}, author=author)
 
+    def add_bot_message(
+        self, channel: FakeChannel, content: str, components: Sequence[Json] = ()
+    ) -> Json:
+        """Store a message as if the bot had posted it earlier (with buttons to press, say)."""
+        return self._store_message(channel.id, {"content": content, "components": list(components)})
+
     def permissions_of(self, user: FakeUser) -> int:
         """Return the guild-wide permission bitfield of a member."""
         if user.id == self.owner.id:
@@ -649,6 +696,14 @@ class FakeDiscord:
     def is_member(self, user_id: int) -> bool:
         """Return whether the user is (still) a member of the guild."""
         return user_id in self._members
+
+    def message_edits(self, message_id: int | str) -> list[RecordedCall]:
+        """Return the accepted channel edits (PATCH) of one message, oldest first."""
+        return self.find_calls(
+            lambda c: c.status == 200,
+            method="PATCH",
+            path=rf"/channels/\d+/messages/{int(message_id)}",
+        )
 
     def channel_messages(self, channel: FakeChannel | int) -> list[Json]:
         """Return the messages stored for a channel, oldest first."""
@@ -970,6 +1025,8 @@ class FakeDiscord:
         data: Json = {"custom_id": custom_id, "component_type": component["type"]}
         if component["type"] in _SELECT_TYPES:
             data["values"] = list(values or [])
+            if component["type"] == 3:
+                _check_picks(component, data["values"])
         elif values is not None:
             raise ValueError(f"component {custom_id!r} is not a select menu")
         channel = self._channel_handle(int(message["channel_id"]))
@@ -1232,6 +1289,11 @@ class FakeDiscord:
 
     async def _handle_rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
+        for held in self.holds:
+            if held.matches(request.method, path):
+                held.arrived += 1
+                self._notify()
+                await held.released.wait()
         body, files = await self._read_body(request)
         incoming = _Request(
             method=request.method,
@@ -1536,6 +1598,10 @@ class FakeDiscord:
         if kind not in _ALLOWED_CALLBACKS.get(record.type, frozenset()):
             return _form_error(["type"], "INTERACTION_CALLBACK_TYPE_INVALID", "Invalid type")
         data: Json = body.get("data") or {}
+        if kind in (4, 7):
+            problem = _check_components(data.get("components") or [], ["data"])
+            if problem is not None:
+                return problem
         record.response_type = kind
         record.response = body
         flags = int(data.get("flags") or 0)
@@ -1587,6 +1653,9 @@ class FakeDiscord:
         record = self._hook_record(match)
         if isinstance(record, _Reply):
             return record
+        problem = _check_components((req.body or {}).get("components") or [], [])
+        if problem is not None:
+            return problem
         message = self._store_message(
             int(record.payload["channel_id"]), req.body or {}, interaction=record, files=req.files
         )
@@ -1611,6 +1680,9 @@ class FakeDiscord:
         message = self._hook_message(record, match["message"])
         if message is None:
             return _error(404, 10008, "Unknown Message")
+        problem = _check_components((req.body or {}).get("components") or [], [])
+        if problem is not None:
+            return problem
         self._apply_edit(message, req.body or {}, req.files)
         return _Reply(body=message)
 
@@ -1763,6 +1835,9 @@ class FakeDiscord:
         body: Json = req.body or {}
         if not (body.get("content") or body.get("embeds") or body.get("components") or req.files):
             return _error(400, 50006, "Cannot send an empty message")
+        problem = _check_components(body.get("components") or [], [])
+        if problem is not None:
+            return problem
         nonce = body.get("nonce")
         key = (self.bot_user.id, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
@@ -1789,6 +1864,11 @@ class FakeDiscord:
         message = self._channel_message(match)
         if isinstance(message, _Reply):
             return message
+        if message["author"]["id"] != str(self.bot_user.id):
+            return _error(403, 50005, "Cannot edit a message authored by another user")
+        problem = _check_components((req.body or {}).get("components") or [], [])
+        if problem is not None:
+            return problem
         self._apply_edit(message, req.body or {}, req.files)
         return _Reply(body=message)
 
@@ -2030,6 +2110,62 @@ class FakeDiscord:
 
     async def _empty_list(self, req: _Request, match: re.Match[str]) -> _Reply:
         return _Reply(body=[])
+
+
+def _check_components(rows: Sequence[Json], where: list[str | int]) -> _Reply | None:
+    """Refuse components Discord refuses: too many rows, a crowded row, over-long fields."""
+    if len(rows) > _MAX_ROWS:
+        return _form_error([*where, "components"], "BASE_TYPE_MAX_LENGTH", "At most 5 rows")
+    seen: set[str] = set()
+    for r, row in enumerate(rows):
+        at: list[str | int] = [*where, "components", r, "components"]
+        items: list[Json] = row.get("components") or []
+        width = sum(_ROW_WIDTH if item.get("type") in _SELECT_TYPES else 1 for item in items)
+        if row.get("type") != 1 or not items or width > _ROW_WIDTH:
+            return _form_error(at, "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "A row is 5 wide")
+        for i, item in enumerate(items):
+            custom_id = str(item.get("custom_id") or "")
+            if custom_id and (custom_id in seen or len(custom_id) > _CUSTOM_ID_LIMIT):
+                return _form_error([*at, i, "custom_id"], "COMPONENT_CUSTOM_ID", "Bad custom_id")
+            seen.add(custom_id)
+            if item.get("type") == 2 and len(str(item.get("label") or "")) > _BUTTON_LABEL_LIMIT:
+                return _form_error([*at, i, "label"], "BASE_TYPE_BAD_LENGTH", "Label too long")
+            if item.get("type") == 3:
+                problem = _check_select(item, [*at, i])
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _check_select(menu: Json, where: list[str | int]) -> _Reply | None:
+    options: list[Json] = menu.get("options") or []
+    values = [str(o.get("value") or "") for o in options]
+    low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+    if not 1 <= len(options) <= _SELECT_OPTIONS:
+        return _form_error([*where, "options"], "BASE_TYPE_BAD_LENGTH", "1 to 25 options")
+    if len(set(values)) != len(values):
+        return _form_error([*where, "options"], "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED", "")
+    for n, option in enumerate(options):
+        for key in ("label", "value"):
+            if not 1 <= len(str(option.get(key) or "")) <= _OPTION_TEXT_LIMIT:
+                return _form_error(
+                    [*where, "options", n, key], "BASE_TYPE_BAD_LENGTH", "1 to 100 characters"
+                )
+    if not (0 <= low <= high <= len(options)) or high < 1:
+        return _form_error([*where, "max_values"], "BASE_TYPE_BAD_LENGTH", "Bad value count")
+    if len(str(menu.get("placeholder") or "")) > _SELECT_PLACEHOLDER_LIMIT:
+        return _form_error([*where, "placeholder"], "BASE_TYPE_BAD_LENGTH", "Too long")
+    return None
+
+
+def _check_picks(menu: Json, values: Sequence[str]) -> None:
+    """Refuse picks a Discord client could not make in this menu."""
+    offered = {str(o["value"]) for o in menu.get("options") or []}
+    low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+    if not set(values) <= offered:
+        raise ValueError(f"{sorted(set(values) - offered)} are not options of the menu")
+    if not low <= len(values) <= high or len(set(values)) != len(values):
+        raise ValueError(f"a menu of {low} to {high} picks cannot carry {list(values)}")
 
 
 @contextlib.contextmanager

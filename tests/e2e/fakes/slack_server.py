@@ -3,7 +3,9 @@
 The fake runs on 127.0.0.1 with aiohttp and is driven by the real slack_sdk / slack-bolt
 clients.  It records every call so that tests can assert on what users would see, and it
 enforces the platform rules that catch real bugs: token checks, single-use trigger ids
-that expire, message lookups for ``chat.update``, view hashes, rate limits (HTTP 429).
+that expire, message lookups for ``chat.update``, view hashes, Block Kit limits on buttons
+and select menus, ``users.list`` pagination, rate limits (HTTP 429). ``hold`` keeps calls of
+a method waiting until released, so tests can make "an edit is in flight" exact.
 
 Typical use::
 
@@ -55,6 +57,16 @@ DEFAULT_CHANNEL_NAME = "general"
 STALE_AFTER_SECONDS = 5 * 60
 # Slack lets an app use one response_url up to five times.
 RESPONSE_URL_MAX_USES = 5
+# users.list: the most members one page may hold.
+USERS_PAGE_MAX = 1000
+# Block Kit limits the fake checks.
+BLOCK_ID_LIMIT = 255
+ACTION_ELEMENTS = 25
+SELECT_OPTIONS = 100
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+BUTTON_VALUE_LIMIT = 2000
+SLACKBOT_ID = "USLACKBOT"
 
 _NO_TOKEN_METHODS = frozenset({"api.test", "oauth.v2.access", "oauth.access", "oauth.v2.exchange"})
 
@@ -172,6 +184,19 @@ class _Injected:
 
 
 @dataclass
+class HeldMethod:
+    """Calls of one Web API method wait until ``release()``: a slow Slack, made exact."""
+
+    method: str
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: int = 0  # calls that reached the method while it was held
+
+    def release(self) -> None:
+        """Let the waiting calls, and every later one, through."""
+        self.released.set()
+
+
+@dataclass
 class _Fault:
     remaining: int
     breakage: Breakage | None = None
@@ -276,6 +301,7 @@ class FakeSlack:
         self._rate_limits: dict[str, _Injected] = {}
         self._failures: dict[str, _Injected] = {}
         self._faults: dict[str, _Fault] = {}
+        self.holds: dict[str, HeldMethod] = {}
         self._socket_tickets: set[str] = set()
         self._sockets: list[_Socket] = []
         self._changed: asyncio.Condition | None = None
@@ -315,6 +341,8 @@ class FakeSlack:
         serving, self._serving = self._serving, None
         if serving is None:
             return
+        for held in self.holds.values():
+            held.release()
         for sock in list(self._sockets):
             await sock.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
         await serving.aclose()
@@ -479,6 +507,12 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` as a broken proxy would (no JSON)."""
         self._faults[method] = _Fault(remaining=times, breakage=breakage)
 
+    def hold(self, method: str) -> HeldMethod:
+        """Keep every call of ``method`` waiting until the returned handle is released."""
+        held = HeldMethod(method)
+        self.holds[method] = held
+        return held
+
     def slow_down(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` wait ``seconds`` before answering."""
         self._faults[method] = _Fault(remaining=times, delay=seconds)
@@ -574,6 +608,11 @@ class FakeSlack:
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        held = self.holds.get(method)
+        if held is not None and not held.released.is_set():
+            held.arrived += 1
+            await self._notify()
+            await held.released.wait()
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -685,6 +724,7 @@ class FakeSlack:
         return {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -722,6 +762,50 @@ class FakeSlack:
         if user is None:
             raise SlackApiFailure("user_not_found")
         return {"ok": True, "user": dict(user)}
+
+    def _users_list(self, inst: FakeInstallation, args: JsonDict) -> JsonDict:
+        # Slack lists the bot users and Slackbot among the members; apps must skip them.
+        everyone = [
+            *(dict(u) for u in self.users.values() if u["team_id"] == inst.team_id),
+            {
+                "id": SLACKBOT_ID,
+                "team_id": inst.team_id,
+                "name": "slackbot",
+                "deleted": False,
+                "is_bot": False,
+                "is_app_user": False,
+            },
+            {
+                "id": inst.bot_user_id,
+                "team_id": inst.team_id,
+                "name": "govbot",
+                "deleted": False,
+                "is_bot": True,
+                "is_app_user": False,
+            },
+        ]
+        limit = int(args.get("limit") or 0)
+        size = min(limit, USERS_PAGE_MAX) if limit > 0 else USERS_PAGE_MAX
+        start = 0
+        cursor = _as_str(args.get("cursor"))
+        if cursor:
+            try:
+                start = int(base64.b64decode(cursor).decode().removeprefix("offset:"))
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise SlackApiFailure("invalid_cursor") from None
+        page = everyone[start : start + size]
+        following = start + size
+        next_cursor = (
+            base64.b64encode(f"offset:{following}".encode()).decode()
+            if following < len(everyone)
+            else ""
+        )
+        return {
+            "ok": True,
+            "members": page,
+            "cache_ts": int(time.time()),
+            "response_metadata": {"next_cursor": next_cursor},
+        }
 
     def _chat_post_message(self, inst: FakeInstallation, args: JsonDict) -> JsonDict:
         channel = _require(args, "channel", "channel_not_found")
@@ -764,6 +848,8 @@ class FakeSlack:
         attachments = _decode_json_arg(args.get("attachments"))
         if not text and not blocks and not attachments:
             raise SlackApiFailure("no_text")
+        if blocks:
+            _check_blocks(blocks)
         message: JsonDict = {
             "type": "message",
             "channel": channel,
@@ -1215,6 +1301,53 @@ class PayloadFactory:
             }
         return payload
 
+    def select_actions(
+        self,
+        message: Mapping[str, Any],
+        values: list[str],
+        *,
+        user_id: str = DEFAULT_USER_ID,
+        block_id: str | None = None,
+    ) -> JsonDict:
+        """Build the block_actions of picking ``values`` in a select menu of a posted message.
+
+        The menu is the message's first select (or the one in ``block_id``); picks it does not
+        offer, or more than it allows, are refused as a Slack client would never send them.
+        """
+        for block in message.get("blocks") or []:
+            if block.get("type") != "actions" or block_id not in (None, block.get("block_id")):
+                continue
+            for element in block.get("elements") or []:
+                if element.get("type") in ("static_select", "multi_static_select"):
+                    return self._picked(message, block, element, values, user_id)
+        raise LookupError(f"message {message.get('ts')} has no select menu")
+
+    def _picked(
+        self,
+        message: Mapping[str, Any],
+        block: Mapping[str, Any],
+        element: Mapping[str, Any],
+        values: list[str],
+        user_id: str,
+    ) -> JsonDict:
+        offered = {str(o["value"]): o for o in element.get("options") or []}
+        if not set(values) <= set(offered):
+            raise ValueError(f"{sorted(set(values) - set(offered))} are not options of the menu")
+        multi = element["type"] == "multi_static_select"
+        most = int(element.get("max_selected_items", len(offered))) if multi else 1
+        if not 1 <= len(values) <= most:
+            raise ValueError(f"a menu of at most {most} picks cannot carry {values}")
+        chosen = [dict(offered[value]) for value in values]
+        picked: JsonDict = {"selected_options": chosen} if multi else {"selected_option": chosen[0]}
+        return self.block_actions(
+            str(element["action_id"]),
+            block_id=str(block.get("block_id")),
+            user_id=user_id,
+            message=message,
+            action_type=str(element["type"]),
+            extra=picked,
+        )
+
     @staticmethod
     def text_inputs(values: Mapping[str, str]) -> JsonDict:
         """Build view state values for plain-text inputs whose block_id equals action_id."""
@@ -1458,6 +1591,42 @@ class SignedRequestClient:
     ) -> AppReply:
         """Send the url_verification handshake."""
         return await self.send_event(PayloadFactory.url_verification(challenge), signing=signing)
+
+
+def _check_blocks(blocks: Any) -> None:
+    """Refuse blocks Slack refuses: repeated or long block ids, crowded or over-long menus."""
+    if not isinstance(blocks, list):
+        raise SlackApiFailure("invalid_blocks")
+    seen: set[str] = set()
+    for block in blocks:
+        block_id = str(block.get("block_id") or "")
+        if block_id and (block_id in seen or len(block_id) > BLOCK_ID_LIMIT):
+            raise SlackApiFailure("invalid_blocks")
+        seen.add(block_id)
+        if block.get("type") != "actions":
+            continue
+        elements = block.get("elements") or []
+        if not 1 <= len(elements) <= ACTION_ELEMENTS:
+            raise SlackApiFailure("invalid_blocks")
+        for element in elements:
+            if element.get("type") == "button":
+                if len(str(element.get("value") or "")) > BUTTON_VALUE_LIMIT:
+                    raise SlackApiFailure("invalid_blocks")
+            elif element.get("type") in ("static_select", "multi_static_select"):
+                _check_menu(element)
+
+
+def _check_menu(element: JsonDict) -> None:
+    options = element.get("options") or []
+    values = [str(o.get("value") or "") for o in options]
+    if not 1 <= len(options) <= SELECT_OPTIONS or len(set(values)) != len(values):
+        raise SlackApiFailure("invalid_blocks")
+    for option, value in zip(options, values, strict=True):
+        label = str((option.get("text") or {}).get("text") or "")
+        if not 1 <= len(label) <= OPTION_TEXT_LIMIT or not 1 <= len(value) <= OPTION_VALUE_LIMIT:
+            raise SlackApiFailure("invalid_blocks")
+    if int(element.get("max_selected_items", 1)) < 1:
+        raise SlackApiFailure("invalid_blocks")
 
 
 def _as_str(value: Any) -> str | None:
