@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Integer, bindparam, delete, exists, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, func, select
 
 from govbot.domain import voting
@@ -57,6 +58,7 @@ OPEN, CLOSED, WITHDRAWN = "open", "closed", "withdrawn"
 _BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 _VOTER = Voter.__table__  # type: ignore[attr-defined]
 _ELIGIBLE = Eligible.__table__  # type: ignore[attr-defined]
+_PROPOSAL = Proposal.__table__  # type: ignore[attr-defined]
 
 
 # --- opening -----------------------------------------------------------------------------
@@ -273,13 +275,47 @@ def _proposal(ctx: Context, args: Args) -> Proposal:
     if not text.isdigit() or len(text) > 9:
         raise Refusal("error.proposal.bad_id", field="id", id=text[:12])
     found = ctx.session.exec(
-        select(Proposal).where(
-            Proposal.community_id == ctx.community_id, Proposal.number == int(text)
-        )
+        _BY_NUMBER, params={"community": ctx.community_id, "number": int(text)}
     ).first()
     if found is None:
         raise Refusal("error.proposal.unknown", field="id", number=text)
     return found
+
+
+# Built once: every ballot runs these.
+_BY_NUMBER = select(Proposal).where(
+    Proposal.community_id == bindparam("community"), Proposal.number == bindparam("number")
+)
+_PREVIOUS = select(_BALLOT.c.choice).where(
+    _BALLOT.c.proposal_id == bindparam("proposal"), _BALLOT.c.slot == bindparam("slot")
+)
+# RETURNING says whether the row went in (a driver's rowcount for this is not dependable).
+_ADD_VOTER = (
+    insert(_VOTER)
+    .from_select(
+        ["proposal_id", "member_id"],
+        select(bindparam("proposal", type_=Integer), bindparam("member", type_=Integer)).where(
+            ~exists().where(
+                _VOTER.c.proposal_id == bindparam("proposal"),
+                _VOTER.c.member_id == bindparam("member"),
+            )
+        ),
+    )
+    .returning(_VOTER.c.member_id)
+)
+_INSERT_BALLOT = insert(_BALLOT)
+_CHANGE_BALLOT = (
+    update(_BALLOT)
+    .where(
+        _BALLOT.c.proposal_id == bindparam("ballot_of"), _BALLOT.c.slot == bindparam("ballot_slot")
+    )
+    .values(choice=bindparam("new_choice"), reason=bindparam("new_reason"))
+)
+_COUNT = (
+    update(_PROPOSAL)
+    .where(_PROPOSAL.c.id == bindparam("counted"))
+    .values(counts=bindparam("new_counts"), ballots=bindparam("new_ballots"))
+)
 
 
 def _decision(ctx: Context, proposal: Proposal) -> Decision | None:
@@ -366,14 +402,18 @@ def _record_ballot(
     """Store the ballot (replacing the voter's last one); say whether it was a change."""
     member_id = _id(ctx.actor)
     slot = receipt(proposal, member_id) if proposal.secret else f"m{member_id}"
-    previous = ctx.session.execute(
-        select(_BALLOT.c.choice).where(_BALLOT.c.proposal_id == proposal.id, _BALLOT.c.slot == slot)
-    ).first()
+    # Plain statements on the session's connection: nothing of the ORM's is pending here, and
+    # every ballot pays for each statement's trip through the session.
+    conn = ctx.session.connection()
+    # A voter row exists exactly when the member has a ballot: adding it, if absent, tells a
+    # first ballot from a change in the same trip.
+    voter = {"proposal": proposal.id, "member": member_id}
+    added = conn.execute(_ADD_VOTER, voter).first() is not None
     counts: dict[str, int] = json.loads(proposal.counts)
-    if previous is None:
-        ctx.session.execute(insert(_VOTER), {"proposal_id": proposal.id, "member_id": member_id})
-        ctx.session.execute(
-            insert(_BALLOT),
+    ballots = proposal.ballots
+    if added:
+        conn.execute(
+            _INSERT_BALLOT,
             {
                 "proposal_id": proposal.id,
                 "slot": slot,
@@ -382,20 +422,22 @@ def _record_ballot(
                 "reason": reason,
             },
         )
-        proposal.ballots += 1
+        ballots += 1
     else:
-        ctx.session.execute(
-            update(_BALLOT)
-            .where(_BALLOT.c.proposal_id == proposal.id, _BALLOT.c.slot == slot)
-            .values(choice=canonical, reason=reason)
-        )
-        for key in _count_keys(rules, str(previous[0])):
-            counts[key] = counts.get(key, 0) - 1
-    for key in _count_keys(rules, canonical):
-        counts[key] = counts.get(key, 0) + 1
-    proposal.counts = json.dumps({k: v for k, v in counts.items() if v})
-    ctx.session.add(proposal)
-    return previous is not None
+        previous = conn.execute(_PREVIOUS, {"proposal": proposal.id, "slot": slot}).one()
+        changed = {"ballot_of": proposal.id, "ballot_slot": slot}
+        conn.execute(_CHANGE_BALLOT, {**changed, "new_choice": canonical, "new_reason": reason})
+        for name in _count_keys(rules, str(previous[0])):
+            counts[name] = counts.get(name, 0) - 1
+    for name in _count_keys(rules, canonical):
+        counts[name] = counts.get(name, 0) + 1
+    text = json.dumps({k: v for k, v in counts.items() if v})
+    # Written by one statement; the loaded proposal learns the values without turning dirty,
+    # so no second UPDATE is flushed for it.
+    conn.execute(_COUNT, {"counted": proposal.id, "new_counts": text, "new_ballots": ballots})
+    set_committed_value(proposal, "counts", text)
+    set_committed_value(proposal, "ballots", ballots)
+    return not added
 
 
 def _count_keys(rules: Rules, canonical: str) -> Iterator[str]:
@@ -430,7 +472,7 @@ def _cast_reply(
         code = receipt(proposal, _id(ctx.actor))
         return ctx.private(key, number=proposal.number, receipt=code)
     key = "vote.changed" if changed else "vote.cast"
-    shown = voting.describe(rules, choice)
+    shown = _choice_word(ctx, voting.describe(rules, choice))
     return ctx.private(key, number=proposal.number, choice=shown)
 
 
@@ -715,6 +757,8 @@ def close(
         )
     ).all()
     choices = [voting.from_canonical(rules, str(row[0])) for row in ballots]
+    if proposal.secret:
+        _rewrite_secret_ballots(ctx, proposal)
     proposal.state = CLOSED
     proposal.closed_at = ctx.now
     proposal.due_at = proposal.remind_at = None
@@ -766,6 +810,30 @@ def close(
     update_post.key, update_post.updates = None, _message_key(proposal)
     update_post.revision = ctx.last_seq
     return [result_post, update_post]
+
+
+def _rewrite_secret_ballots(ctx: Context, proposal: Proposal) -> None:
+    """Write a secret ballot's rows afresh in the closing transaction, in receipt order.
+
+    A row keeps traces of the transaction that wrote it (Postgres's xmin, its place in the
+    table), and that transaction also wrote the voter's row and audit entry: rewritten, every
+    ballot carries the closing transaction's traces instead, so nothing joins it to a voter.
+    """
+    rows = ctx.session.execute(
+        select(_BALLOT.c.slot, _BALLOT.c.choice, _BALLOT.c.reason)
+        .where(_BALLOT.c.proposal_id == proposal.id)
+        .order_by(_BALLOT.c.slot)
+    ).all()
+    if not rows:
+        return
+    ctx.session.execute(delete(_BALLOT).where(_BALLOT.c.proposal_id == proposal.id))
+    ctx.session.execute(
+        insert(_BALLOT),
+        [
+            {"proposal_id": proposal.id, "slot": slot, "member_id": None, "choice": c, "reason": r}
+            for slot, c, r in rows
+        ],
+    )
 
 
 def _decision_record(
@@ -1101,12 +1169,13 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
                 ctx.t(
                     "result.reason_named",
                     member=given["member"],
-                    choice=given["choice"],
+                    choice=_choice_word(ctx, given["choice"]),
                     reason=reason,
                 )
             )
         else:
-            lines.append(ctx.t("result.reason", choice=given["choice"], reason=reason))
+            choice = _choice_word(ctx, given["choice"])
+            lines.append(ctx.t("result.reason", choice=choice, reason=reason))
     for concern in record["concerns"]:
         key = "result.concern_withdrawn" if concern["withdrawn"] else "result.concern"
         lines.append(ctx.t(key, concern=concern["number"], reason=concern["reason"][:REASON_SHOWN]))
