@@ -198,7 +198,7 @@ async def test_yes_no_abstain_buttons_vote_a_no_asks_its_reason_and_the_tally_is
 
     yes = await ballots.shown(await ballots.press("gov:vote cast 1 yes", ann))
     assert is_ephemeral(yes)
-    assert embed_text(yes).startswith("Your ballot on #1 is recorded: yes.")
+    assert embed_text(yes).startswith("Your ballot on #1 is recorded: Yes.")
     await ballots.edited_to(post, "Tally: Yes 1, No 0, Abstain 0.")
 
     reason = await ballots.modal(await ballots.press("gov:vote cast 1 no", bart))
@@ -208,9 +208,9 @@ async def test_yes_no_abstain_buttons_vote_a_no_asks_its_reason_and_the_tally_is
         await ballots.submit(reason["custom_id"], bart, {"reason": "Too costly"})
     )
     assert is_ephemeral(no)
-    assert embed_text(no).startswith("Your ballot on #1 is recorded: no.")
+    assert embed_text(no).startswith("Your ballot on #1 is recorded: No.")
     abstain = await ballots.shown(await ballots.press("gov:vote cast 1 abstain", cord))
-    assert embed_text(abstain).startswith("Your ballot on #1 is recorded: abstain.")
+    assert embed_text(abstain).startswith("Your ballot on #1 is recorded: Abstain.")
 
     edited = await ballots.edited_to(post, "Tally: Yes 1, No 1, Abstain 1.")
     assert "Ballots: 3 of" in embed_text(edited)
@@ -260,7 +260,7 @@ async def test_sign_off_and_a_concern_raised_through_its_reason_modal(ballots: B
 
     signed = await ballots.shown(await ballots.press("gov:vote cast 1 sign-off", ann))
     assert is_ephemeral(signed)
-    assert embed_text(signed).startswith("Your ballot on #1 is recorded: sign-off.")
+    assert embed_text(signed).startswith("Your ballot on #1 is recorded: Sign off.")
     await ballots.edited_to(post, "Tally: Sign off 1.")
     reason = await ballots.modal(await ballots.press("gov:concern raise 1", bart))
     assert reason["custom_id"] == "govform:0/1:concern raise 1"
@@ -549,7 +549,7 @@ async def test_a_secret_ballot_never_shows_a_voter_beside_a_choice_or_reason(
     assert not [c for c in fake.calls[:before_close] if "Tally" in _sent(c)]
     assert result.startswith("Proposal #1 (Elect the treasurer) has closed early.\n")
     assert "Tally: Yes 2, No 1, Abstain 0." in result
-    assert "A voter (no): We cannot afford it" in result
+    assert "A voter (No): We cannot afford it" in result
     assert "The hall is small" not in result  # a changed ballot's reason went with it
     assert sorted(RECEIPT.findall(result.split("Receipts counted:")[1])) == sorted(
         receipts.values()
@@ -583,7 +583,7 @@ async def test_hidden_results_show_no_tally_until_the_timer_closes_the_vote(
     assert "Results are hidden until close." in embed_text(post)
 
     mine = await ballots.shown(await ballots.press("gov:vote cast 1 yes", ann))
-    assert embed_text(mine).startswith("Your ballot on #1 is recorded: yes.")  # to ann only
+    assert embed_text(mine).startswith("Your ballot on #1 is recorded: Yes.")  # to ann only
     modal = await ballots.modal(await ballots.press("gov:vote cast 1 no", bart))
     await ballots.shown(await ballots.submit(modal["custom_id"], bart, {"reason": "Confusing"}))
     peek = await ballots.shown(await ballots.slash("proposal", "show", fake.member, id="1"))

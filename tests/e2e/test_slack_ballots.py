@@ -238,7 +238,7 @@ async def test_yes_no_abstain_buttons_vote_a_no_asks_its_reason_and_the_post_is_
     }
 
     yes = await ballots.press(post, "vote cast 1 yes", ANN)
-    assert (await ballots.private(yes)).startswith("Your ballot on #1 is recorded: yes.")
+    assert (await ballots.private(yes)).startswith("Your ballot on #1 is recorded: Yes.")
     await ballots.updated_to(1, "Tally: Yes 1, No 0, Abstain 0.")
     since = len(fake.calls)
     await ballots.press(post, "vote cast 1 no", BART)
@@ -248,9 +248,9 @@ async def test_yes_no_abstain_buttons_vote_a_no_asks_its_reason_and_the_post_is_
     answer = await ballots.submit(view, BART, {"reason": "Too costly"})
     assert answer.text == ""  # the modal closes; the answer comes privately
     no = await ballots.ephemeral_to(BART, since)
-    assert no.startswith("Your ballot on #1 is recorded: no.")
+    assert no.startswith("Your ballot on #1 is recorded: No.")
     abstain = await ballots.press(post, "vote cast 1 abstain", CORD)
-    assert (await ballots.private(abstain)).startswith("Your ballot on #1 is recorded: abstain.")
+    assert (await ballots.private(abstain)).startswith("Your ballot on #1 is recorded: Abstain.")
 
     updated = await ballots.updated_to(1, "Tally: Yes 1, No 1, Abstain 1.")
     assert "Ballots: 3 of 5." in updated["text"]
@@ -293,7 +293,7 @@ async def test_sign_off_and_a_concern_raised_through_its_reason_modal(ballots: B
     }
 
     signed = await ballots.press(post, "vote cast 1 sign-off", ANN)
-    assert (await ballots.private(signed)).startswith("Your ballot on #1 is recorded: sign-off.")
+    assert (await ballots.private(signed)).startswith("Your ballot on #1 is recorded: Sign off.")
     await ballots.updated_to(1, "Tally: Sign off 1.")
     since = len(fake.calls)
     await ballots.press(post, "concern raise 1", BART)
@@ -555,7 +555,7 @@ async def test_a_secret_ballot_never_shows_a_voter_beside_a_choice_or_reason(
     result = closing.args["text"]
     assert result.startswith("Proposal #1 (Elect the treasurer) has closed early.\n")
     assert "Tally: Yes 2, No 1, Abstain 0." in result
-    assert "A voter (no): We cannot afford it" in result
+    assert "A voter (No): We cannot afford it" in result
     assert "The hall is small" not in result  # a changed ballot's reason went with it
     listed = result.split("Receipts counted:")[1]
     assert sorted(RECEIPT.findall(listed)) == sorted(receipts.values())
@@ -588,9 +588,9 @@ async def test_hidden_results_show_no_tally_until_the_timer_closes_the_vote(
     assert "Results are hidden until close." in post["text"]
 
     mine = await ballots.private(await ballots.press(post, "vote cast 1 yes", ANN))
-    assert mine.startswith("Your ballot on #1 is recorded: yes.")  # to ann alone
+    assert mine.startswith("Your ballot on #1 is recorded: Yes.")  # to ann alone
     said = await ballots.said('vote cast 1 no reason:"Confusing"', BART)
-    assert said.startswith("Your ballot on #1 is recorded: no.")
+    assert said.startswith("Your ballot on #1 is recorded: No.")
     peek = await ballots.said("proposal show 1", DEFAULT_USER_ID)
     await ballots.settled()
 
