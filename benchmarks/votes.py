@@ -1,6 +1,6 @@
 """Ballots through the command layer beside a raw driver, and tally speed, in one run.
 
-    PYTHONPATH=. python benchmarks/votes.py [--voters 10000] [--ballots 100000] [--skip-postgres]
+    python benchmarks/votes.py [--voters 10000] [--rounds 10] [--ballots 100000] [--skip-postgres]
 
 Prints, on SQLite and on Postgres:
 - ballots per second and p50/p99 latency of `/gov vote cast 1 yes` through the command layer
@@ -9,8 +9,9 @@ Prints, on SQLite and on Postgres:
 - beside it the raw driver (`sqlite3`, `psycopg`) writing the same rows for the same members
   on a second proposal, one transaction per ballot: the voter row, the ballot row and an audit
   entry chained to the head by SHA-256 (the head row locked and moved); target ratio >= 0.25.
+  The two run in alternating rounds, so both meet the same machine load.
 
-Then the time `voting.tally` takes for `--ballots` random full rankings over 10 options, by
+Then the time `voting.tally` takes for `--ballots` random full rankings of `--options`, by
 Schulze and by instant runoff (best of 3); target under 0.3 s each.
 
 Figures, not a pass/fail test.
@@ -27,12 +28,16 @@ import math
 import os
 import random
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+# Run as a script from the repository root: make `tests` (tests/postgres.py) importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from sqlalchemy import text

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
@@ -296,6 +296,12 @@ _MEMBER = rows.Prepared(
         _MEMBERS.c.platform_user_id == bindparam("user"),
     )
 )
+_ADD_MEMBER = rows.Prepared(
+    insert(_MEMBERS)
+    .values({key: bindparam(key) for key in ("community_id", "platform_user_id", "display_name")})
+    .values(created_at=bindparam("created_at"))
+    .returning(_MEMBERS.c.id)
+)
 _BODY = rows.Prepared(
     sa_select(_BODIES).where(
         _BODIES.c.community_id == bindparam("community"), _BODIES.c.slug == bindparam("slug")
@@ -362,17 +368,29 @@ def member_for(
 ) -> Member:
     """Find or record a platform user in a community, keeping their display name fresh."""
     member = find_member(session, community_id, user_id)
-    name = clean_name(display_name or user_id)
     if member is None:
-        member = Member(
-            community_id=community_id, platform_user_id=user_id, display_name=name, created_at=now
-        )
-        session.add(member)
-        session.flush()
-    elif display_name and member.display_name != name:
+        return add_member(session, community_id, user_id, display_name, now)
+    name = clean_name(display_name or user_id)
+    if display_name and member.display_name != name:
         member.display_name = name
         session.add(member)
     return member
+
+
+def add_member(
+    session: Session, community_id: int, user_id: str, display_name: str | None, now: datetime
+) -> Member:
+    """Record a platform user not yet known in a community."""
+    values = {
+        "community_id": community_id,
+        "platform_user_id": user_id,
+        "display_name": clean_name(display_name or user_id),
+        "created_at": now,
+    }
+    # One prepared insert rather than an ORM flush: every newcomer's first command pays it.
+    row = _ADD_MEMBER.first(session, values)
+    assert row is not None
+    return rows.load(session, Member, {**values, "id": row[0]})
 
 
 def clean_name(name: str) -> str:

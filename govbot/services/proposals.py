@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, exists, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, func, select
 
@@ -32,6 +33,7 @@ from govbot.replies import (
     Visibility,
 )
 from govbot.services.base import Args, Context, Refusal, mention
+from govbot.storage import rows
 from govbot.storage.models import (
     Ballot,
     Body,
@@ -274,27 +276,30 @@ def _proposal(ctx: Context, args: Args) -> Proposal:
     text = (args.text("id") or "").lstrip("#")
     if not text.isdigit() or len(text) > 9:
         raise Refusal("error.proposal.bad_id", field="id", id=text[:12])
-    found = ctx.session.exec(
-        _BY_NUMBER, params={"community": ctx.community_id, "number": int(text)}
-    ).first()
-    if found is None:
+    row = _BY_NUMBER.first(ctx.session, {"community": ctx.community_id, "number": int(text)})
+    if row is None:
         raise Refusal("error.proposal.unknown", field="id", number=text)
-    return found
+    return rows.load_row(ctx.session, Proposal, row)
 
 
-# Built once: every ballot runs these.
-_BY_NUMBER = select(Proposal).where(
-    Proposal.community_id == bindparam("community"), Proposal.number == bindparam("number")
+# Built once, prepared: every ballot runs these.
+_BY_NUMBER = rows.Prepared(
+    sa_select(_PROPOSAL).where(
+        _PROPOSAL.c.community_id == bindparam("community"),
+        _PROPOSAL.c.number == bindparam("number"),
+    )
 )
-_PREVIOUS = select(_BALLOT.c.choice).where(
-    _BALLOT.c.proposal_id == bindparam("proposal"), _BALLOT.c.slot == bindparam("slot")
+_PREVIOUS = rows.Prepared(
+    sa_select(_BALLOT.c.choice).where(
+        _BALLOT.c.proposal_id == bindparam("proposal"), _BALLOT.c.slot == bindparam("slot")
+    )
 )
 # RETURNING says whether the row went in (a driver's rowcount for this is not dependable).
-_ADD_VOTER = (
+_ADD_VOTER = rows.Prepared(
     insert(_VOTER)
     .from_select(
         ["proposal_id", "member_id"],
-        select(bindparam("proposal", type_=Integer), bindparam("member", type_=Integer)).where(
+        sa_select(bindparam("proposal", type_=Integer), bindparam("member", type_=Integer)).where(
             ~exists().where(
                 _VOTER.c.proposal_id == bindparam("proposal"),
                 _VOTER.c.member_id == bindparam("member"),
@@ -303,15 +308,15 @@ _ADD_VOTER = (
     )
     .returning(_VOTER.c.member_id)
 )
-_INSERT_BALLOT = insert(_BALLOT)
-_CHANGE_BALLOT = (
+_INSERT_BALLOT = rows.Prepared(insert(_BALLOT))
+_CHANGE_BALLOT = rows.Prepared(
     update(_BALLOT)
     .where(
         _BALLOT.c.proposal_id == bindparam("ballot_of"), _BALLOT.c.slot == bindparam("ballot_slot")
     )
     .values(choice=bindparam("new_choice"), reason=bindparam("new_reason"))
 )
-_COUNT = (
+_COUNT = rows.Prepared(
     update(_PROPOSAL)
     .where(_PROPOSAL.c.id == bindparam("counted"))
     .values(counts=bindparam("new_counts"), ballots=bindparam("new_ballots"))
@@ -402,31 +407,26 @@ def _record_ballot(
     """Store the ballot (replacing the voter's last one); say whether it was a change."""
     member_id = _id(ctx.actor)
     slot = receipt(proposal, member_id) if proposal.secret else f"m{member_id}"
-    # Plain statements on the session's connection: nothing of the ORM's is pending here, and
-    # every ballot pays for each statement's trip through the session.
-    conn = ctx.session.connection()
     # A voter row exists exactly when the member has a ballot: adding it, if absent, tells a
     # first ballot from a change in the same trip.
     voter = {"proposal": proposal.id, "member": member_id}
-    added = conn.execute(_ADD_VOTER, voter).first() is not None
+    added = _ADD_VOTER.first(ctx.session, voter) is not None
     counts: dict[str, int] = json.loads(proposal.counts)
     ballots = proposal.ballots
     if added:
-        conn.execute(
-            _INSERT_BALLOT,
-            {
-                "proposal_id": proposal.id,
-                "slot": slot,
-                "member_id": None if proposal.secret else member_id,
-                "choice": canonical,
-                "reason": reason,
-            },
-        )
+        ballot = {
+            "proposal_id": proposal.id,
+            "slot": slot,
+            "member_id": None if proposal.secret else member_id,
+            "choice": canonical,
+            "reason": reason,
+        }
+        _INSERT_BALLOT.rows(ctx.session, ballot)
         ballots += 1
     else:
-        previous = conn.execute(_PREVIOUS, {"proposal": proposal.id, "slot": slot}).one()
+        previous = _PREVIOUS.rows(ctx.session, {"proposal": proposal.id, "slot": slot})[0]
         changed = {"ballot_of": proposal.id, "ballot_slot": slot}
-        conn.execute(_CHANGE_BALLOT, {**changed, "new_choice": canonical, "new_reason": reason})
+        _CHANGE_BALLOT.rows(ctx.session, {**changed, "new_choice": canonical, "new_reason": reason})
         for name in _count_keys(rules, str(previous[0])):
             counts[name] = counts.get(name, 0) - 1
     for name in _count_keys(rules, canonical):
@@ -434,7 +434,7 @@ def _record_ballot(
     text = json.dumps({k: v for k, v in counts.items() if v})
     # Written by one statement; the loaded proposal learns the values without turning dirty,
     # so no second UPDATE is flushed for it.
-    conn.execute(_COUNT, {"counted": proposal.id, "new_counts": text, "new_ballots": ballots})
+    _COUNT.rows(ctx.session, {"counted": proposal.id, "new_counts": text, "new_ballots": ballots})
     set_committed_value(proposal, "counts", text)
     set_committed_value(proposal, "ballots", ballots)
     return not added

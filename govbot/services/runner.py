@@ -19,6 +19,7 @@ from govbot.services.base import (
     Context,
     Handler,
     Refusal,
+    add_member,
     clean_name,
     member_for,
 )
@@ -102,7 +103,9 @@ def _execute_once(
         # Every writer takes the community's chain-head lock first, so the checks a use case
         # makes ("already seated?") and the writes that follow see no other writer between.
         audit.lock_head(session, community.id)
-        if actor is None or actor.display_name != clean_name(caller.display_name):
+        if actor is None:  # first sight: the lookup above already found no row
+            actor = add_member(session, community.id, caller.user_id, caller.display_name, now)
+        elif actor.display_name != clean_name(caller.display_name):
             actor = member_for(session, community.id, caller.user_id, caller.display_name, now)
         ctx = Context(session=session, community=community, actor=actor, caller=caller, now=now)
         replies = _handle(ctx, handler, args)
