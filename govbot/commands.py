@@ -499,8 +499,18 @@ def convert(
     """Check and convert raw text values; every front end passes through here."""
     if MORE_FIELD in raw:
         # A form's catch-all field: its pairs count as typed, the form's own fields win.
-        extra = split(f"{command.name} {raw[MORE_FIELD]}").raw
-        raw = {**extra, **{key: value for key, value in raw.items() if key != MORE_FIELD}}
+        try:
+            extra = split(f"{command.name} {raw[MORE_FIELD]}").raw
+        except UsageError as error:
+            error.field = MORE_FIELD  # shown at the field, so the form keeps what was typed
+            raise
+        typed = {key: value for key, value in raw.items() if key != MORE_FIELD}
+        try:
+            return convert(command, {**extra, **typed}, now, platform, zone)
+        except UsageError as error:
+            if error.field in extra and error.field not in typed:
+                error.field = MORE_FIELD
+            raise
     values: dict[str, Any] = {}
     for param in command.params:
         text = raw.get(param.name)

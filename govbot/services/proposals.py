@@ -350,9 +350,15 @@ def cast_vote(ctx: Context, args: Args) -> list[Reply]:
     except ChoiceError as error:
         if error.key == "error.vote.reason_needed":
             return [_reason_prompt(ctx, f"{command} {text}", "vote.reason_prompt")]
+        if error.key == "error.vote.bad_choice" and rules.method in voting.CHOICE_METHODS:
+            # Show how a ballot of options is written, with the options numbered.
+            key = (
+                "error.vote.bad_approval"
+                if rules.method is Method.APPROVAL
+                else "error.vote.bad_ranking"
+            )
+            raise Refusal(key, field="choice", options=_numbered(ctx, rules)) from None
         raise Refusal(error.key, field="choice", **error.params) from None
-    if proposal.method == Method.SIGN_OFF.value and choice != "sign-off":
-        raise Refusal("error.vote.bad_choice", field="choice", choices="sign-off")
     canonical = voting.canonical(rules, choice)
     changed = _record_ballot(ctx, proposal, rules, canonical, reason)
     ctx.audit(
@@ -967,6 +973,11 @@ def _home_channel(ctx: Context, proposal: Proposal) -> str | None:
     ).first()
 
 
+def _numbered(ctx: Context, rules: Rules) -> str:
+    """List the options with the numbers ballots may use: `1. Ana, 2. Bo`."""
+    return ctx.listing(f"{i}. {o}" for i, o in enumerate(rules.options, 1))
+
+
 def _message_key(proposal: Proposal) -> str:
     return f"proposal:{proposal.number}"
 
@@ -998,7 +1009,7 @@ def _summary(ctx: Context, proposal: Proposal) -> str:
         details.append(
             ctx.t(
                 "proposal.options",
-                options=ctx.listing(f"{i}. {o}" for i, o in enumerate(rules.options, 1)),
+                options=_numbered(ctx, rules),
             )
         )
     if proposal.method in (Method.MAJORITY.value, Method.SUPERMAJORITY.value):
@@ -1103,7 +1114,7 @@ def _approval_select(ctx: Context, proposal: Proposal) -> Select:
 def _ballot_prompt(ctx: Context, proposal: Proposal, rules: Rules, command: str) -> Reply:
     """Answer a ballot with no choice with the controls to make one."""
     if rules.method in (Method.RANKED, Method.IRV):
-        numbered = ctx.listing(f"{i}. {o}" for i, o in enumerate(rules.options, 1))
+        numbered = _numbered(ctx, rules)
         form = Form(
             title=ctx.t("vote.rank_title", number=proposal.number),
             command=command,
@@ -1151,15 +1162,19 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
         lines.append(ctx.t("result.round", round=index, counts=shown))
     if record["lot"]:
         lines.append(ctx.t("result.lot", options=ctx.listing(record["lot"])))
-    turnout = "result.quorum_met" if record["quorum_met"] else "result.quorum_missed"
-    lines.append(
-        ctx.t(
-            turnout if record["quorum_required"] else "result.turnout",
-            ballots=record["ballots"],
+    ballots = record["ballots"]
+    if record["quorum_required"]:
+        key = "result.quorum_met" if record["quorum_met"] else "result.quorum_missed"
+        counted = ctx.t("result.ballots.one" if ballots == 1 else "result.ballots.many", n=ballots)
+        line = ctx.t(
+            key,
+            ballots=counted,
             required=record["quorum_required"],
             electorate=record["electorate_size"],
         )
-    )
+    else:
+        line = ctx.t("result.turnout", ballots=ballots, electorate=record["electorate_size"])
+    lines.append(line)
     if record["close_reason"]:
         lines.append(ctx.t("result.close_reason", reason=record["close_reason"]))
     for given in record["reasons"]:

@@ -404,13 +404,17 @@ async def test_a_proposal_is_created_from_the_modal(ballots: Ballots) -> None:
     assert "Method: Approval." in post["text"]
     assert "Options: 1. Circle, 2. Square, 3. Star." in post["text"]
     assert list(_actions(post)) == ["gov_select:vote cast 1"]
-    # A bad pair is refused in private, and nothing is opened.
+    # A bad pair is refused at the "more" field, inside the modal (what was typed stays),
+    # and nothing is opened.
     since = len(fake.calls)
     await ballots.gov("proposal create")
     view = await ballots.modal(since)
-    await ballots.submit(view, ADMIN_ID, {"title": "Odd", "more": "colour:red"})
-    refusal = await ballots.ephemeral_to(ADMIN_ID, since)
-    assert refusal.startswith("Unknown key colour.\nUsage: /gov proposal create")
+    refused = await ballots.submit(view, ADMIN_ID, {"title": "Odd", "more": "colour:red"})
+    assert refused.json()["response_action"] == "errors"
+    assert refused.json()["errors"]["more"].startswith(
+        "Unknown key colour.\nUsage: /gov proposal create"
+    )
+    await ballots.settled()
     assert ballots.posted(2) is None
 
 
@@ -624,7 +628,7 @@ async def test_a_community_vote_counts_its_electorate_from_the_workspace_member_
 
     result = await ballots.bot.posted("has closed", since=since)
     assert "Outcome: no quorum." in result.args["text"]
-    assert "Quorum missed: 1 ballots, 3 needed, electorate 5." in result.args["text"]
+    assert "Quorum missed: 1 ballot, 3 needed, electorate 5." in result.args["text"]
 
 
 # --- the front end's own handling ------------------------------------------------------------

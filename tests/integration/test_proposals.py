@@ -790,4 +790,4 @@ def test_a_community_vote_counts_the_platforms_members_and_takes_anyone(
     assert "recorded" in vote(community, "newcomer", '1 no reason:"first time here"').text
     community.advance(days=3)
     result = closed_notices(run_due(community.store, community.now))[0].text
-    assert "Quorum missed: 1 ballots, 10 needed, electorate 40" in result
+    assert "Quorum missed: 1 ballot, 10 needed, electorate 40" in result

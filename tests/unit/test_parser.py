@@ -240,3 +240,18 @@ def test_a_bad_pair_in_a_forms_more_field_is_a_usage_error() -> None:
     assert command is not None
     with pytest.raises(UsageError):
         convert(command, {"title": "x", "more": "colour:red"}, NOW, "console")
+
+
+def test_a_bad_value_typed_in_a_forms_more_field_is_reported_at_that_field() -> None:
+    command = find("proposal", "create")
+    assert command is not None
+    with pytest.raises(UsageError) as bad_value:
+        convert(command, {"title": "x", "more": "closes:soon"}, NOW, "console")
+    with pytest.raises(UsageError) as bad_key:
+        convert(command, {"title": "x", "more": "colour:red"}, NOW, "console")
+    with pytest.raises(UsageError) as own_field:
+        convert(command, {"title": "x", "method": "often", "more": "closes:2d"}, NOW, "console")
+
+    assert bad_value.value.field == "more"
+    assert bad_key.value.field == "more"
+    assert own_field.value.field == "method"
