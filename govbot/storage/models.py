@@ -108,6 +108,10 @@ class Body(SQLModel, table=True):
     chair_rotates_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # A proposal's author sits out its vote on this body.
     author_recused: bool = Field(default=False)
+    # Vote sessions: how long an item stays open for votes in the meeting, and whether
+    # members not present may still vote on it until the proposal's own close.
+    session_window: str = Field(default="10m", sa_column=Column(String(16), nullable=False))
+    absent_votes: bool = Field(default=False)
     created_at: datetime = Field(sa_column=_utc())
 
 
@@ -346,3 +350,63 @@ class PostedMessage(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(64), nullable=False))
     channel: str = Field(sa_column=Column(String(64), nullable=False))
     message: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class VoteSession(SQLModel, table=True):
+    """A body's meeting: a roll, an agenda of proposals taken one by one, and its minutes."""
+
+    __tablename__ = "vote_session"
+    __table_args__ = (
+        UniqueConstraint("community_id", "number"),
+        # The timer's sessions left open too long, without reading closed ones.
+        Index("ix_vote_session_due", "state", "due_at"),
+        Index("ix_vote_session_body", "body_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    number: int  # the id members see, counted per community
+    body_id: int = Field(foreign_key="body.id")
+    chair_id: int = Field(foreign_key="member.id")  # who opened it
+    state: str = Field(sa_column=Column(String(16), nullable=False))  # open|closed
+    # The body's settings when the session opened: a change later does not alter a meeting.
+    window: str = Field(sa_column=Column(String(16), nullable=False))
+    absent_votes: bool = Field(default=False)
+    opened_at: datetime = Field(sa_column=_utc())
+    # When a session left open closes by itself; cleared at close.
+    due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    timed_out: bool = Field(default=False)
+    closing_hash: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+class SessionItem(SQLModel, table=True):
+    """One proposal on a session's agenda: waiting, live (open for votes), or done."""
+
+    __tablename__ = "session_item"
+    __table_args__ = (
+        UniqueConstraint("session_id", "position"),
+        # The timer's live windows that ended, and a ballot's look-up of its proposal's item.
+        Index("ix_session_item_due", "state", "due_at"),
+        Index("ix_session_item_proposal", "proposal_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="vote_session.id")
+    position: int  # 1, 2, ... in agenda order
+    proposal_id: int = Field(foreign_key="proposal.id")
+    state: str = Field(sa_column=Column(String(16), nullable=False))  # pending|live|done|skipped
+    opened_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # The end of the live window while live; cleared when the item ends.
+    due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class SessionAttendee(SQLModel, table=True):
+    """A seat on the session's roll: the body's members when it opened, and when each arrived."""
+
+    __tablename__ = "session_attendee"
+
+    session_id: int = Field(foreign_key="vote_session.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    arrived_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
