@@ -17,7 +17,7 @@ from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
 from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, discord_name, for_platform, translate
 from govbot.replies import MORE_FIELD, Reply, Visibility
-from govbot.services import Store, audit_log, bodies, community, proposals, runner
+from govbot.services import Store, audit_log, bodies, community, proposals, runner, sessions
 from govbot.services.base import (
     NAME_LENGTH,
     Args,
@@ -256,7 +256,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "body",
         "set",
-        (_body(), _p("author_recused", Kind.BOOL, choices=YES_NO)),
+        (
+            _body(),
+            _p("window", Kind.DURATION, placeholder="<duration>"),
+            _p("absent_votes", Kind.BOOL, choices=YES_NO),
+            _p("author_recused", Kind.BOOL, choices=YES_NO),
+        ),
         bodies.set_body,
     ),
     Command(
@@ -345,6 +350,28 @@ COMMANDS += (
         ),
         proposals.withdraw_concern,
     ),
+)
+
+
+def _session() -> Param:
+    # Set by the session message's buttons, so a press acts on that session whatever else runs.
+    return Param("session", Kind.INT, placeholder="<n>", hidden=True)
+
+
+COMMANDS += (
+    Command(
+        "session",
+        "open",
+        (
+            Param("body", Kind.BODY, required=True, placeholder="<body>"),
+            _p("agenda", Kind.TEXT, required=True, placeholder='"<id>,<id>,..."', max_length=200),
+        ),
+        sessions.open_session,
+    ),
+    Command("session", "present", (_session(),), sessions.mark_present),
+    Command("session", "next", (_session(),), sessions.next_item),
+    Command("session", "close", (_session(),), sessions.close_session),
+    Command("session", "minutes", (_id(),), sessions.show_minutes, writes=False),
 )
 
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(c.group for c in COMMANDS))

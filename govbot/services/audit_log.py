@@ -27,6 +27,7 @@ SUBJECT_KINDS = (
     "member",
     "membership",
     "proposal",
+    "session",
     *sorted(RESTRICTED_KINDS),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -25,6 +26,8 @@ from govbot.storage.db import Store
 from govbot.storage.models import Body, Community, Member, Membership
 
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
+# A vote session item's live window: a meeting is hours long, not days.
+LONGEST_WINDOW = timedelta(days=1)
 
 
 def create_body(ctx: Context, args: Args) -> list[Reply]:
@@ -104,21 +107,37 @@ SAME_END = timedelta(hours=1)
 def set_body(ctx: Context, args: Args) -> list[Reply]:
     """Change how a body votes (its chair or a manager); with no values, show them."""
     body = ctx.body(args.text("body") or "")
-    if not args.has("author_recused"):
-        return [
-            ctx.private(
-                "body.settings", body=body.slug, author_recused=ctx.yes_no(body.author_recused)
-            )
-        ]
+    wanted: dict[str, Any] = {}
+    if args.has("author_recused"):
+        wanted["author_recused"] = args.flag("author_recused")
+    if args.has("absent_votes"):
+        wanted["absent_votes"] = args.flag("absent_votes")
+    window = args.duration("window")
+    if window is not None:
+        if window.after(ctx.now) - ctx.now > LONGEST_WINDOW:
+            raise Refusal("error.body.bad_window", field="window")
+        wanted["session_window"] = str(window)
+    if not wanted:
+        return [ctx.private("body.settings", **_settings(ctx, body))]
     _require_body_manager(ctx, body)
-    wanted = args.flag("author_recused")
-    if wanted == body.author_recused:
+    changed = {key: value for key, value in wanted.items() if getattr(body, key) != value}
+    if not changed:
         return [ctx.private("setup.unchanged")]
-    body.author_recused = wanted
+    for key, value in changed.items():
+        setattr(body, key, value)
     ctx.session.add(body)
-    ctx.audit("body.settings_changed", "body", body.id or 0, {"author_recused": wanted})
-    text = ctx.t("body.settings_changed", body=body.slug, author_recused=ctx.yes_no(wanted))
+    ctx.audit("body.settings_changed", "body", body.id or 0, changed)
+    text = ctx.t("body.settings_changed", **_settings(ctx, body))
     return [Reply(text, Visibility.PUBLIC)]
+
+
+def _settings(ctx: Context, body: Body) -> dict[str, str]:
+    return {
+        "body": body.slug,
+        "author_recused": ctx.yes_no(body.author_recused),
+        "window": ctx.duration(body.session_window),
+        "absent_votes": ctx.yes_no(body.absent_votes),
+    }
 
 
 def _same_end(current: datetime | None, wanted: datetime | None) -> bool:

@@ -340,6 +340,7 @@ def cast_vote(ctx: Context, args: Args) -> list[Reply]:
     proposal = _open_proposal(ctx, args)
     rules = _rules(proposal)
     _require_eligible(ctx, proposal)
+    _session_check(ctx, proposal)
     text = args.text("choice")
     command = f"vote cast {proposal.number}"
     if not text:
@@ -371,7 +372,22 @@ def cast_vote(ctx: Context, args: Args) -> list[Reply]:
     )
     replies = [_cast_reply(ctx, proposal, rules, choice, changed)]
     replies += _after_ballot(ctx, proposal, rules)
+    replies += _session_after_ballot(ctx, proposal)
     return replies
+
+
+def _session_check(ctx: Context, proposal: Proposal) -> None:
+    """Let a running vote session refuse the ballot (an item not yet taken; an absent member)."""
+    from govbot.services import sessions  # sessions builds on proposals
+
+    sessions.check_ballot(ctx, proposal)
+
+
+def _session_after_ballot(ctx: Context, proposal: Proposal) -> list[Reply]:
+    """Let a running vote session refresh its message, or end the item once all present voted."""
+    from govbot.services import sessions
+
+    return sessions.after_ballot(ctx, proposal)
 
 
 def _open_proposal(ctx: Context, args: Args) -> Proposal:

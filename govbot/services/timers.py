@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from govbot.domain.bodies import Role
 from govbot.replies import CommunityRef, Notice, Reply, Visibility
-from govbot.services import anchors, proposals
+from govbot.services import anchors, proposals, sessions
 from govbot.services.base import Caller, Context, mention
 from govbot.services.bodies import pass_rotating_chair
 from govbot.services.runner import address
@@ -24,6 +24,8 @@ from govbot.storage.models import (
     Member,
     Membership,
     Proposal,
+    SessionItem,
+    VoteSession,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ def run_due(store: Store, now: datetime) -> list[Notice]:
     notices: list[Notice] = []
     notices += _record_ended_terms(store, now)
     notices += _rotate_chairs(store, now)
+    notices += _end_session_items(store, now)
+    notices += _close_sessions(store, now)
     notices += _close_proposals(store, now)
     notices += _remind_voters(store, now)
     notices += anchors.run_due(store, now)
@@ -142,6 +146,59 @@ def _close_proposals(store: Store, now: datetime) -> list[Notice]:
     return notices
 
 
+def _end_session_items(store: Store, now: datetime) -> list[Notice]:
+    """End the live session items whose window ran out."""
+    with store.unit_of_work(readonly=True) as session:
+        due = session.exec(
+            select(SessionItem.id, SessionItem.due_at)
+            .where(SessionItem.state == sessions.LIVE, col(SessionItem.due_at) <= now)
+            .order_by(col(SessionItem.due_at))
+            .limit(BATCH)
+        ).all()
+    notices: list[Notice] = []
+    for item_id, due_at in due:
+        with store.unit_of_work() as session:
+            item = session.get(SessionItem, item_id)
+            assert item is not None
+            vote_session = session.get(VoteSession, item.session_id)
+            assert vote_session is not None
+            ctx = _system_context(session, vote_session.community_id, now)
+            audit.lock_head(session, ctx.community_id)
+            # Claim under the chain-head lock: a second worker finds it ended or moved on.
+            session.refresh(item)
+            if item.state != sessions.LIVE or item.due_at != due_at:
+                continue
+            replies = sessions.end_item_on_time(ctx, item, audit.SYSTEM)
+            session.commit()
+        notices += [_notice(ctx.community, reply) for reply in replies]
+    return notices
+
+
+def _close_sessions(store: Store, now: datetime) -> list[Notice]:
+    """Close the sessions left open past their limit; the minutes say so."""
+    with store.unit_of_work(readonly=True) as session:
+        due = session.exec(
+            select(VoteSession.id, VoteSession.due_at)
+            .where(VoteSession.state == sessions.OPEN, col(VoteSession.due_at) <= now)
+            .order_by(col(VoteSession.due_at))
+            .limit(BATCH)
+        ).all()
+    notices: list[Notice] = []
+    for session_id, due_at in due:
+        with store.unit_of_work() as session:
+            vote_session = session.get(VoteSession, session_id)
+            assert vote_session is not None
+            ctx = _system_context(session, vote_session.community_id, now)
+            audit.lock_head(session, ctx.community_id)
+            session.refresh(vote_session)
+            if vote_session.state != sessions.OPEN or vote_session.due_at != due_at:
+                continue
+            replies = sessions.close_on_time(ctx, vote_session, audit.SYSTEM)
+            session.commit()
+        notices += [_notice(ctx.community, reply) for reply in replies]
+    return notices
+
+
 def _remind_voters(store: Store, now: datetime) -> list[Notice]:
     """Remind eligible members who have not voted, once per proposal."""
     with store.unit_of_work(readonly=True) as session:
@@ -220,7 +277,7 @@ def _notice(community: Community, reply: Reply) -> Notice:
 
 
 def pending_count(store: Store) -> int:
-    """Count the pieces of work waiting for their time (ended terms, chair rotations)."""
+    """Count the pieces of work waiting for their time (terms, chairs, closings, sessions)."""
     with store.unit_of_work(readonly=True) as session:
         terms = session.exec(
             select(func.count())
@@ -235,4 +292,9 @@ def pending_count(store: Store) -> int:
             .select_from(Proposal)
             .where(Proposal.state == proposals.OPEN, col(Proposal.due_at).is_not(None))
         ).one()
-    return int(terms) + int(rotations) + int(closings)
+        meetings = session.exec(
+            select(func.count())
+            .select_from(VoteSession)
+            .where(VoteSession.state == sessions.OPEN, col(VoteSession.due_at).is_not(None))
+        ).one()
+    return int(terms) + int(rotations) + int(closings) + int(meetings)
