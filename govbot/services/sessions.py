@@ -199,6 +199,9 @@ def check_ballot(ctx: Context, proposal: Proposal) -> None:
         )
     if vote_session.absent_votes:
         return
+    if item.due_at is not None and item.due_at <= ctx.now:
+        # The window ran out and the timer has yet to end the item: the vote is over.
+        raise Refusal("error.proposal.closed", number=proposal.number)
     seat = ctx.session.get(SessionAttendee, (vote_session.id, ctx.actor.id))
     if seat is None or seat.arrived_at is None:
         raise Refusal("error.session.absent", number=proposal.number, session=vote_session.number)
@@ -226,7 +229,8 @@ def end_item_on_time(ctx: Context, item: SessionItem, actor: str) -> list[Reply]
     """End a live item whose window ran out (the timer holds the claim)."""
     vote_session = ctx.session.get(VoteSession, item.session_id)
     assert vote_session is not None
-    replies = _end_item(ctx, vote_session, item, actor=actor)
+    # On time: the item ended when its window did, however late the timer came.
+    replies = _end_item(ctx, vote_session, item, actor=actor, at=item.due_at)
     return [*replies, _update(ctx, vote_session)]
 
 
@@ -324,11 +328,16 @@ def _votable(ctx: Context, proposal: Proposal) -> bool:
 
 
 def _end_item(
-    ctx: Context, vote_session: VoteSession, item: SessionItem, *, actor: str | None = None
+    ctx: Context,
+    vote_session: VoteSession,
+    item: SessionItem,
+    *,
+    actor: str | None = None,
+    at: datetime | None = None,
 ) -> list[Reply]:
     """End a live item; its proposal closes now unless absent members may still vote."""
     item.state = DONE
-    item.ended_at = ctx.now
+    item.ended_at = at or ctx.now
     item.due_at = None
     ctx.session.add(item)
     proposal = ctx.session.get(Proposal, item.proposal_id)
