@@ -48,10 +48,10 @@ def open_session(ctx: Context, args: Args) -> list[Reply]:
     body = ctx.body(args.text("body") or "")
     _require_chair(ctx, body)
     numbers = _agenda_numbers(args.text("agenda") or "")
+    agenda = [_agenda_proposal(ctx, body, number) for number in numbers]
     running = _open_session_of(ctx, body)
     if running is not None:
         raise Refusal("error.session.already_open", body=body.slug, number=running.number)
-    agenda = [_agenda_proposal(ctx, body, number) for number in numbers]
     vote_session = VoteSession(
         community_id=ctx.community_id,
         number=_next_number(ctx),
