@@ -269,8 +269,9 @@ def finish(
     ctx.session.flush()
     written = minutes(ctx, vote_session)
     attachment = Attachment(f"session-{vote_session.number}.md", written)
+    head = "session.closed_post_timeout" if timed_out else "session.closed_post"
     posted = Reply(
-        written,
+        ctx.t(head, number=vote_session.number, body=body.slug),
         Visibility.PUBLIC,
         recipient=_home_channel(ctx, vote_session),
         attachment=attachment,
