@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--community", help="PLATFORM:ID (default: the only community)")
     export.add_argument("--output", metavar="FILE", help="file to write (default: standard output)")
 
-    exports = sub.add_parser("export", help="export records: the decisions")
+    exports = sub.add_parser("export", help="export records: decisions, meeting minutes")
     exports_sub = exports.add_subparsers(dest="export_command", metavar="WHAT")
     decisions = exports_sub.add_parser(
         "decisions", parents=[database], help="one community's decision records as JSON or CSV"
@@ -133,6 +133,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     decisions.add_argument("--community", help="PLATFORM:ID (default: the only community)")
     decisions.add_argument(
+        "--output", metavar="FILE", help="file to write (default: standard output)"
+    )
+    sessions = exports_sub.add_parser(
+        "sessions", parents=[database], help="one community's closed meetings with their minutes"
+    )
+    sessions.add_argument(
+        "--format", choices=("json", "csv"), default="json", help="the file format (default json)"
+    )
+    sessions.add_argument("--community", help="PLATFORM:ID (default: the only community)")
+    sessions.add_argument(
         "--output", metavar="FILE", help="file to write (default: standard output)"
     )
     return parser
@@ -432,7 +442,7 @@ def _verify(conn: Connection, communities: list[CommunityLabel], args: argparse.
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from govbot.storage.audit import export_to, list_communities, snapshot
-    from govbot.storage.decisions import export_decisions_to
+    from govbot.storage.decisions import export_decisions_to, export_sessions_to
 
     store = _open_schema(settings, args)
     try:
@@ -450,7 +460,10 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                 return _verify(conn, communities, args)
             if len(communities) != 1:
                 raise _Problem(f"name one community with --community ({names})")
-            write = export_decisions_to if args.command == "export" else export_to
+            write = export_to
+            if args.command == "export":
+                sessions = args.export_command == "sessions"
+                write = export_sessions_to if sessions else export_decisions_to
             if not args.output:
                 write(conn, communities[0].id, args.format, sys.stdout)
                 return EXIT_OK

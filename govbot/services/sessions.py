@@ -179,7 +179,7 @@ def show_minutes(ctx: Context, args: Args) -> list[Reply]:
     ).first()
     if vote_session is None:
         raise Refusal("error.session.unknown", field="id", number=text)
-    written = minutes(ctx, vote_session)
+    written = vote_session.minutes or minutes(ctx, vote_session)  # stored once closed
     attachment = Attachment(f"session-{vote_session.number}.md", written)
     return [Reply(written, Visibility.PRIVATE, attachment=attachment)]
 
@@ -265,9 +265,10 @@ def finish(
         actor=actor,
     )
     vote_session.closing_hash = closing
+    written = minutes(ctx, vote_session)
+    vote_session.minutes = written
     ctx.session.add(vote_session)
     ctx.session.flush()
-    written = minutes(ctx, vote_session)
     attachment = Attachment(f"session-{vote_session.number}.md", written)
     head = "session.closed_post_timeout" if timed_out else "session.closed_post"
     posted = Reply(

@@ -1,4 +1,4 @@
-"""Decision records: exported in order, streamed row by row."""
+"""Decision records and meeting minutes: exported in order, streamed row by row."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from govbot.storage.audit import BATCH_ROWS, write_rows
-from govbot.storage.models import Decision, Proposal
+from govbot.storage.models import Body, Decision, Proposal, VoteSession
 
 _DECISION = Decision.__table__  # type: ignore[attr-defined]
 _PROPOSAL = Proposal.__table__  # type: ignore[attr-defined]
+_SESSION = VoteSession.__table__  # type: ignore[attr-defined]
+_BODY = Body.__table__  # type: ignore[attr-defined]
 
 DECISION_FIELDS = (
     "decision",
@@ -62,3 +64,47 @@ def export_decisions_to(conn: Connection, community_id: int, fmt: str, stream: T
             for row in result
         )
         return write_rows(rows, DECISION_FIELDS, fmt, stream)
+
+
+SESSION_FIELDS = (
+    "session",
+    "body",
+    "opened_at",
+    "closed_at",
+    "timed_out",
+    "closing_hash",
+    "minutes",
+)
+
+
+def export_sessions_to(conn: Connection, community_id: int, fmt: str, stream: TextIO) -> int:
+    """Write a community's closed vote sessions with their minutes, oldest first."""
+    query = (
+        select(
+            _SESSION.c.number,
+            _BODY.c.slug,
+            _SESSION.c.opened_at,
+            _SESSION.c.closed_at,
+            _SESSION.c.timed_out,
+            _SESSION.c.closing_hash,
+            _SESSION.c.minutes,
+        )
+        .join(_BODY, _BODY.c.id == _SESSION.c.body_id)
+        .where(_SESSION.c.community_id == community_id, _SESSION.c.closed_at.is_not(None))
+        .order_by(_SESSION.c.number)
+        .execution_options(stream_results=True, yield_per=BATCH_ROWS)
+    )
+    with conn.execute(query) as result:
+        rows = (
+            {
+                "session": row[0],
+                "body": row[1],
+                "opened_at": row[2].isoformat(),
+                "closed_at": row[3].isoformat(),
+                "timed_out": row[4],
+                "closing_hash": row[5],
+                "minutes": row[6],
+            }
+            for row in result
+        )
+        return write_rows(rows, SESSION_FIELDS, fmt, stream)

@@ -378,6 +378,8 @@ class VoteSession(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     timed_out: bool = Field(default=False)
     closing_hash: str | None = Field(default=None, sa_column=Column(String(64)))
+    # The minutes (Markdown) as written at close, never edited afterwards.
+    minutes: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class SessionItem(SQLModel, table=True):

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("closed_at", govbot.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("timed_out", sa.Boolean(), nullable=False),
         sa.Column("closing_hash", sa.String(length=64), nullable=True),
+        sa.Column("minutes", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["body_id"],
             ["body.id"],

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import logging
 import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from govbot import cli
 from govbot.replies import Notice, Reply, Visibility
 from govbot.services.timers import run_due
 from govbot.storage.db import Store
-from govbot.storage.models import Proposal, SessionItem
+from govbot.storage.models import AuditEntry, Proposal, SessionItem
 from tests.helpers import START, Community
 from tests.integration.test_proposals import (
     actions,
@@ -259,3 +264,47 @@ def test_body_set_changes_the_window_and_absent_votes_and_audits_it(tsc: Communi
     assert "at most one day" in tsc.say("tom", "/gov body set tsc window:2d")
     assert "Nothing changed" in tsc.say("tom", "/gov body set tsc window:15m")
     assert frozen(every_row(tsc.store)) == before
+
+
+# --- minutes -----------------------------------------------------------------------------
+
+
+def test_minutes_are_written_once_at_close_and_export_with_the_closing_hash(
+    tsc: Community, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start_meeting(tsc, agenda="1")
+    for name, choice in zip(TSC, ("yes", "yes", "no reason:later", "abstain"), strict=True):
+        ok(tsc, name, f"/gov vote cast 1 {choice}")
+    closed = ok(tsc, "tom", "/gov session close")
+    posted = next(r for r in closed if r.attachment is not None)
+    assert posted.attachment is not None and posted.attachment.filename == "session-1.md"
+    written = posted.attachment.read_text()
+    assert "- Tally: Yes 2, No 1, Abstain 1" in written
+    # A later change (a new body setting) leaves the minutes as they were written.
+    ok(tsc, "admin", "/gov body set tsc window:20m")
+    shown = tsc.run("uma", "/gov session minutes 1")[0]
+    assert shown.text == written and shown.visibility is Visibility.PRIVATE
+    with tsc.store.unit_of_work() as session:
+        closing = session.exec(
+            select(AuditEntry.hash).where(AuditEntry.action == "session.closed")
+        ).one()
+    assert f"`{closing}`" in written
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+
+    def cli_main(*args: str) -> str:
+        capsys.readouterr()
+        try:
+            assert cli.main(list(args)) == 0
+        finally:  # the command line sets up logging for itself
+            root.handlers[:], root.level = saved
+        return capsys.readouterr().out
+
+    url = tsc.store.url
+    (row,) = json.loads(cli_main("export", "sessions", "--format", "json", "--database", url))
+    assert (row["session"], row["body"], row["timed_out"]) == (1, "tsc", False)
+    assert row["closing_hash"] == closing and row["minutes"] == written
+    table = cli_main("export", "sessions", "--format", "csv", "--database", url)
+    (line,) = csv.DictReader(io.StringIO(table))
+    assert line["minutes"] == written
