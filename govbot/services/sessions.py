@@ -538,7 +538,7 @@ def _post(ctx: Context, vote_session: VoteSession) -> Reply:
     lines.append(ctx.t("session.agenda"))
     live: Proposal | None = None
     for item, proposal in _items(ctx, vote_session):
-        lines.append(_item_line(ctx, item, proposal))
+        lines.append(_item_line(ctx, item, proposal, ended=vote_session.state == CLOSED))
         if item.state == LIVE:
             live = proposal
     if live is not None:
@@ -571,16 +571,23 @@ def _head(ctx: Context, vote_session: VoteSession) -> str:
     )
 
 
-def _item_line(ctx: Context, item: SessionItem, proposal: Proposal) -> str:
+def _item_line(ctx: Context, item: SessionItem, proposal: Proposal, *, ended: bool) -> str:
     params = {"position": item.position, "number": proposal.number, "title": proposal.title}
     if item.state == LIVE:
         until = item.due_at or ctx.now
         return ctx.t("session.item_live", until=ctx.when(until), **params)
-    if item.state == PENDING:
+    if item.state == PENDING and not ended:
         return ctx.t("session.item_pending", **params)
-    if item.state == SKIPPED:
-        return ctx.t("session.item_skipped", state=_outcome(ctx, proposal), **params)
+    if item.state in (PENDING, SKIPPED):
+        return ctx.t("session.item_skipped", state=_state(ctx, proposal), **params)
     return ctx.t("session.item_done", state=_outcome(ctx, proposal), **params)
+
+
+def _state(ctx: Context, proposal: Proposal) -> str:
+    """Say where a proposal the session did not take stands: open, withdrawn, or its outcome."""
+    if proposal.state == proposals.OPEN:
+        return ctx.t("proposal.state.open")
+    return _outcome(ctx, proposal)
 
 
 def _outcome(ctx: Context, proposal: Proposal) -> str:
@@ -687,7 +694,7 @@ def _item_minutes(ctx: Context, item: SessionItem, proposal: Proposal) -> list[s
         )
         lines.append(f"- {ctx.t('minutes.recused')}: {shown}")
     if item.state in (PENDING, SKIPPED):
-        lines += [f"- {ctx.t('minutes.not_taken', state=_outcome(ctx, proposal))}", ""]
+        lines += [f"- {ctx.t('minutes.not_taken', state=_state(ctx, proposal))}", ""]
         return lines
     if item.opened_at is not None:
         end = item.ended_at or item.due_at or ctx.now

@@ -308,3 +308,14 @@ def test_minutes_are_written_once_at_close_and_export_with_the_closing_hash(
     table = cli_main("export", "sessions", "--format", "csv", "--database", url)
     (line,) = csv.DictReader(io.StringIO(table))
     assert line["minutes"] == written
+
+
+def test_items_not_taken_stay_open_and_the_minutes_say_so(tsc: Community) -> None:
+    start_meeting(tsc, agenda="1,2")
+    replies = ok(tsc, "tom", "/gov session close")
+    update = next(r for r in replies if r.updates == "session:1")
+    assert "2. #2 Move CI: not taken (open)" in update.text
+    posted = next(r for r in replies if r.attachment is not None)
+    assert posted.attachment is not None
+    assert "- Not taken in the session; the proposal is open" in posted.attachment.read_text()
+    ok(tsc, "vic", "/gov vote cast 2 yes")  # an ordinary vote again, the session over
