@@ -134,6 +134,9 @@ class Membership(SQLModel, table=True):
     end: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # False while an `end` lies ahead: the timer audits the term's end once, then sets it.
     end_recorded: bool = Field(default=False)
+    # When the member's unbroken membership of the body began, carried over from the term
+    # this one continues (a role change, a renewal); None: this term's own start.
+    seniority: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class Delivery(SQLModel, table=True):
