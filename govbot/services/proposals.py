@@ -1197,7 +1197,7 @@ def _summary(ctx: Context, proposal: Proposal) -> str:
         "proposal.turnout", ballots=proposal.ballots, electorate=proposal.electorate_size
     )
     lines.append(turnout)
-    if proposal.delegated and not proposal.hide_results:
+    if proposal.state == OPEN and proposal.delegated and not proposal.hide_results:
         lines.append(ctx.t("proposal.delegated", delegated=proposal.delegated))
     lines += _links(ctx, proposal)
     if proposal.state == OPEN and not proposal.hide_results and proposal.ballots:
