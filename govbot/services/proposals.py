@@ -907,9 +907,9 @@ def close(
     """Close a proposal: tally it, write the decision record, announce the result."""
     rules = _with_size(_rules(proposal), proposal)
     ballots = ctx.session.execute(
-        select(
-            _BALLOT.c.choice, _BALLOT.c.reason, _BALLOT.c.member_id, _BALLOT.c.delegated
-        ).where(_BALLOT.c.proposal_id == proposal.id)
+        select(_BALLOT.c.choice, _BALLOT.c.reason, _BALLOT.c.member_id, _BALLOT.c.delegated).where(
+            _BALLOT.c.proposal_id == proposal.id
+        )
     ).all()
     choices = [voting.from_canonical(rules, str(row[0])) for row in ballots]
     if proposal.secret:

@@ -49,9 +49,7 @@ def upgrade() -> None:
             sa.Column("delegated", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("ratifies_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_proposal_ratifies_id", "proposal", ["ratifies_id"], ["id"]
-        )
+        batch_op.create_foreign_key("fk_proposal_ratifies_id", "proposal", ["ratifies_id"], ["id"])
 
 
 def downgrade() -> None:

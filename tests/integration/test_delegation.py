@@ -12,7 +12,6 @@ import pytest
 from sqlmodel import col, select
 
 from govbot.domain.audit_chain import digest
-
 from govbot.replies import Visibility
 from govbot.services.timers import run_due
 from govbot.storage.db import Store
@@ -231,8 +230,7 @@ def test_a_secret_ballot_reveals_no_delegation_or_delegated_choice_anywhere(
                 for name, i in ids.items()
             ) or (table != "member" and any(row.get("member_id") == i for i in ids.values()))
             held = any(
-                value in ("yes", "no") or any(code in value for code in receipts)
-                for value in texts
+                value in ("yes", "no") or any(code in value for code in receipts) for value in texts
             )
             assert not (names and held), (table, row)
 
