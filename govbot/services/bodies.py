@@ -105,21 +105,30 @@ SAME_END = timedelta(hours=1)
 def set_body(ctx: Context, args: Args) -> list[Reply]:
     """Change how a body votes (its chair or a manager); with no values, show them."""
     body = ctx.body(args.text("body") or "")
-    if not args.has("author_recused"):
-        return [
-            ctx.private(
-                "body.settings", body=body.slug, author_recused=ctx.yes_no(body.author_recused)
-            )
-        ]
+    wanted = {key: args.flag(key) for key in BODY_FLAGS if args.has(key)}
+    if not wanted:
+        shown = {key: ctx.yes_no(getattr(body, key)) for key in BODY_FLAGS}
+        return [ctx.private("body.settings", body=body.slug, **shown)]
     _require_body_manager(ctx, body)
-    wanted = args.flag("author_recused")
-    if wanted == body.author_recused:
+    changes = {key: value for key, value in wanted.items() if getattr(body, key) != value}
+    if not changes:
         return [ctx.private("setup.unchanged")]
-    body.author_recused = wanted
+    for key, value in changes.items():
+        setattr(body, key, value)
     ctx.session.add(body)
-    ctx.audit("body.settings_changed", "body", body.id or 0, {"author_recused": wanted})
-    text = ctx.t("body.settings_changed", body=body.slug, author_recused=ctx.yes_no(wanted))
-    return [Reply(text, Visibility.PUBLIC)]
+    ctx.audit("body.settings_changed", "body", body.id or 0, changes)
+    lines = [
+        ctx.t(f"body.{key}_changed", body=body.slug, value=ctx.yes_no(value))
+        for key, value in changes.items()
+    ]
+    return [Reply("\n".join(lines), Visibility.PUBLIC)]
+
+
+# The yes/no settings `body set` changes, each with its own `body.<key>_changed` line.
+BODY_FLAGS = (
+    "author_recused",
+    "delegation",
+)
 
 
 def _same_end(current: datetime | None, wanted: datetime | None) -> bool:

@@ -108,6 +108,8 @@ class Body(SQLModel, table=True):
     chair_rotates_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # A proposal's author sits out its vote on this body.
     author_recused: bool = Field(default=False)
+    # Members may delegate their vote on this body's proposals to another member.
+    delegation: bool = Field(default=False)
     created_at: datetime = Field(sa_column=_utc())
 
 
@@ -269,6 +271,10 @@ class Proposal(SQLModel, table=True):
     # Secret ballots: the key receipts are derived from, erased at close so that afterwards
     # nothing in the database links a voter to a choice.
     ballot_key: str | None = Field(default=None, sa_column=Column(String(64)), repr=False)
+    # How many of the ballots a delegate cast for a member who has not voted in person.
+    delegated: int = Field(default=0)
+    # A ratification: the passed proposal of another body this one was forwarded from.
+    ratifies_id: int | None = Field(default=None, foreign_key="proposal.id")
 
 
 class Eligible(SQLModel, table=True):
@@ -305,6 +311,20 @@ class Ballot(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id")
     choice: str = Field(sa_column=Column(Text, nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Cast by the voter's delegate; a ballot the voter casts in person replaces it, never
+    # the other way round. Cleared when a secret ballot closes.
+    delegated: bool = Field(default=False)
+
+
+class Delegation(SQLModel, table=True):
+    """A member's standing delegation of their vote on one body's proposals."""
+
+    __tablename__ = "delegation"
+
+    body_id: int = Field(foreign_key="body.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    delegate_id: int = Field(foreign_key="member.id", index=True)
+    since: datetime = Field(sa_column=_utc())
 
 
 class Concern(SQLModel, table=True):
