@@ -2,8 +2,6 @@
 
 Revision ID: 0007
 Revises: 0005
-
-When merged after the committee vote sessions (0006), this revises 0006 instead.
 """
 
 from collections.abc import Sequence
