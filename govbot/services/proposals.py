@@ -476,7 +476,7 @@ def _put_ballot(
     The delegated ballot sits in the member's own slot (their receipt, on a secret ballot),
     where their in-person ballot replaces it.
     """
-    slot = receipt(proposal, member_id) if proposal.secret else f"m{member_id}"
+    slot = _slot(proposal, member_id)
     in_person_before = False
     if not by_delegate:
         # Adding the voter row, if absent, tells a first in-person ballot from a change.
@@ -519,6 +519,11 @@ def _count_keys(rules: Rules, canonical: str) -> Iterator[str]:
             yield rules.options[choice[0]]
     else:
         yield choice
+
+
+def _slot(proposal: Proposal, member_id: int) -> str:
+    """Name where a member's ballot is kept: their receipt on a secret ballot."""
+    return receipt(proposal, member_id) if proposal.secret else f"m{member_id}"
 
 
 def receipt(proposal: Proposal, member_id: int) -> str:
@@ -802,7 +807,7 @@ def reminder_replies(ctx: Context, proposal: Proposal) -> list[Reply]:
     if proposal.body_id is None:
         return [Reply(text, Visibility.PUBLIC, recipient=_home_channel(ctx, proposal))]
     waiting = ctx.session.execute(
-        select(Member.platform_user_id)
+        select(Member.id, Member.platform_user_id)
         .join(_ELIGIBLE, _ELIGIBLE.c.member_id == Member.id)
         .outerjoin(
             _VOTER,
@@ -815,7 +820,19 @@ def reminder_replies(ctx: Context, proposal: Proposal) -> list[Reply]:
             _VOTER.c.member_id.is_(None),
         )
     ).all()
-    return [Reply(text, Visibility.DM, recipient=str(row[0])) for row in waiting]
+    # A member whose delegate voted for them has a ballot, though no in-person vote.
+    slots = {_slot(proposal, int(row[0])): str(row[1]) for row in waiting}
+    delegated = ctx.session.execute(
+        select(_BALLOT.c.slot).where(
+            _BALLOT.c.proposal_id == proposal.id, _BALLOT.c.slot.in_(list(slots))
+        )
+    ).all()
+    covered = {str(row[0]) for row in delegated}
+    return [
+        Reply(text, Visibility.DM, recipient=user)
+        for slot, user in slots.items()
+        if slot not in covered
+    ]
 
 
 def forward_proposal(ctx: Context, args: Args) -> list[Reply]:

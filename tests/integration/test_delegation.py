@@ -361,3 +361,17 @@ def test_closed_notices_name_no_delegation_on_an_open_ballot_that_had_none(
     community.advance(days=6)
     (notice,) = closed_notices(run_due(community.store, community.now))
     assert "Cast by delegation" not in notice.text
+
+
+@pytest.mark.parametrize("secret", ["no", "yes"])
+def test_a_member_whose_delegate_voted_is_not_reminded(community: Community, secret: str) -> None:
+    delegate(community, "dee", "set committee @ben")
+    open_proposal(community, "ada", f'title:"Adopt" electorate:committee closes:3d secret:{secret}')
+    vote(community, "ben", "1 yes")
+    community.advance(days=2, minutes=1)  # a day before close (the default reminder)
+
+    notices = run_due(community.store, community.now)
+
+    dms = sorted(n.reply.recipient or "" for n in notices if n.reply.visibility is Visibility.DM)
+    # Not ben (voted), not dee (ben voted for her); the rest of the committee.
+    assert dms == ["ada", "cy", "eve", "fay"]
