@@ -17,7 +17,16 @@ from govbot import metrics
 from govbot.domain.durations import parse_duration, parse_time
 from govbot.i18n import DEFAULT_LANGUAGE, LANGUAGES, discord_name, for_platform, translate
 from govbot.replies import MORE_FIELD, Reply, Visibility
-from govbot.services import Store, audit_log, bodies, community, proposals, runner, sessions
+from govbot.services import (
+    Store,
+    audit_log,
+    bodies,
+    community,
+    delegation,
+    proposals,
+    runner,
+    sessions,
+)
 from govbot.services.base import (
     NAME_LENGTH,
     Args,
@@ -258,6 +267,7 @@ COMMANDS: tuple[Command, ...] = (
         "set",
         (
             _body(),
+            _p("delegation", Kind.BOOL, choices=YES_NO),
             _p("window", Kind.DURATION, placeholder="<duration>"),
             _p("absent_votes", Kind.BOOL, choices=YES_NO),
             _p("author_recused", Kind.BOOL, choices=YES_NO),
@@ -322,6 +332,7 @@ COMMANDS += (
     ),
     Command("proposal", "withdraw", (_id(),), proposals.withdraw_proposal),
     Command("proposal", "remind", (_id(),), proposals.remind_voters),
+    Command("proposal", "forward", (_id(), _body()), proposals.forward_proposal),
     Command(
         "vote",
         "cast",
@@ -350,6 +361,11 @@ COMMANDS += (
         ),
         proposals.withdraw_concern,
     ),
+)
+
+COMMANDS += (
+    Command("delegate", "set", (_body(), _member()), delegation.set_delegate),
+    Command("delegate", "revoke", (_body(),), delegation.revoke_delegate),
 )
 
 

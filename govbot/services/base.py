@@ -19,6 +19,7 @@ from govbot.i18n import LANGUAGES, catalog, for_platform, translate
 from govbot.replies import Reply, Visibility
 from govbot.storage import audit, rows
 from govbot.storage.models import Body, Community, Member, Membership
+from govbot.storage.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,11 @@ class Context:
         found = _SEAT_COUNT.rows(self.session, {"body": body.id, "now": self.now})
         return int(found[0][0])
 
+    def seniority(self, body: Body) -> list[tuple[int, datetime, bool]]:
+        """Return each current seat as (member id, seniority, is chair), without loading terms."""
+        found = _SENIORITY.rows(self.session, {"body": body.id, "now": self.now})
+        return [(int(row[0]), row[1], row[2] == "chair") for row in found]
+
     def chairs(self, body: Body) -> list[Membership]:
         """Return the body's current chair seats (one, as a rule)."""
         found = _CHAIRS.rows(self.session, {"body": body.id, "now": self.now})
@@ -345,6 +351,16 @@ _SEAT_ROWS = rows.prepared_sqlite_index(
     .where(*_CURRENT)
     .order_by(*_SEAT_ORDER)
     .limit(bindparam("limit")),
+    _TERMS,
+    _OPEN_TERMS,
+)
+# Seniority is the term's own, or its start: rotating a chair reads one row per seat.
+_SENIORITY = rows.prepared_sqlite_index(
+    sa_select(
+        _TERMS.c.member_id,
+        func.coalesce(_TERMS.c.seniority, _TERMS.c.start, type_=UTCDateTime()),
+        _TERMS.c.role,
+    ).where(*_CURRENT),
     _TERMS,
     _OPEN_TERMS,
 )

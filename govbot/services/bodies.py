@@ -24,6 +24,7 @@ from govbot.replies import Button, Reply, Visibility
 from govbot.services.base import Args, Context, Refusal, SeatRow, mention
 from govbot.storage.db import Store
 from govbot.storage.models import Body, Community, Member, Membership
+from govbot.storage.types import UTCDateTime
 
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
 # A vote session item's live window: a meeting is hours long, not days.
@@ -107,37 +108,42 @@ SAME_END = timedelta(hours=1)
 def set_body(ctx: Context, args: Args) -> list[Reply]:
     """Change how a body votes (its chair or a manager); with no values, show them."""
     body = ctx.body(args.text("body") or "")
-    wanted: dict[str, Any] = {}
-    if args.has("author_recused"):
-        wanted["author_recused"] = args.flag("author_recused")
-    if args.has("absent_votes"):
-        wanted["absent_votes"] = args.flag("absent_votes")
+    wanted: dict[str, Any] = {key: args.flag(key) for key in BODY_FLAGS if args.has(key)}
     window = args.duration("window")
     if window is not None:
         if window.after(ctx.now) - ctx.now > LONGEST_WINDOW:
             raise Refusal("error.body.bad_window", field="window")
         wanted["session_window"] = str(window)
     if not wanted:
-        return [ctx.private("body.settings", **_settings(ctx, body))]
+        shown = {key: ctx.yes_no(getattr(body, key)) for key in BODY_FLAGS}
+        window_shown = ctx.duration(body.session_window)
+        return [ctx.private("body.settings", body=body.slug, window=window_shown, **shown)]
     _require_body_manager(ctx, body)
-    changed = {key: value for key, value in wanted.items() if getattr(body, key) != value}
-    if not changed:
+    changes = {key: value for key, value in wanted.items() if getattr(body, key) != value}
+    if not changes:
         return [ctx.private("setup.unchanged")]
-    for key, value in changed.items():
+    for key, value in changes.items():
         setattr(body, key, value)
     ctx.session.add(body)
-    ctx.audit("body.settings_changed", "body", body.id or 0, changed)
-    text = ctx.t("body.settings_changed", **_settings(ctx, body))
-    return [Reply(text, Visibility.PUBLIC)]
+    ctx.audit("body.settings_changed", "body", body.id or 0, changes)
+    lines = [
+        ctx.t(
+            f"body.{key}_changed",
+            body=body.slug,
+            value=ctx.duration(value) if key == "session_window" else ctx.yes_no(value),
+        )
+        for key, value in changes.items()
+    ]
+    return [Reply("\n".join(lines), Visibility.PUBLIC)]
 
 
-def _settings(ctx: Context, body: Body) -> dict[str, str]:
-    return {
-        "body": body.slug,
-        "author_recused": ctx.yes_no(body.author_recused),
-        "window": ctx.duration(body.session_window),
-        "absent_votes": ctx.yes_no(body.absent_votes),
-    }
+# The yes/no settings `body set` changes, each with its own `body.<key>_changed` line (the
+# session window, a duration, has `body.session_window_changed`).
+BODY_FLAGS = (
+    "author_recused",
+    "delegation",
+    "absent_votes",
+)
 
 
 def _same_end(current: datetime | None, wanted: datetime | None) -> bool:
@@ -323,18 +329,15 @@ def set_term(ctx: Context, args: Args) -> list[Reply]:
 
 def rotate_chair(ctx: Context, body: Body) -> Member | None:
     """Pass a rotating chair to the next member by seniority; return the new chair."""
-    seats = ctx.seats(body)
-    seniority = _seniority(ctx, body, seats)
-    chosen = next_rotating_chair(
-        [Seat(s.member_id, seniority[s.member_id], s.role == Role.CHAIR.value) for s in seats]
-    )
+    seats = ctx.seniority(body)
+    chosen = next_rotating_chair([Seat(member, since, chair) for member, since, chair in seats])
     if chosen is None:
         body.chair_rotates_at = None
         ctx.session.add(body)
         return None
     body.chair_rotates_at = _term(body).after(ctx.now)
     ctx.session.add(body)
-    if any(s.member_id == chosen and s.role == Role.CHAIR.value for s in seats):
+    if any(member == chosen and chair for member, _, chair in seats):
         return None  # the only candidate already holds it
     member = ctx.session.get(Member, chosen)
     assert member is not None
@@ -374,6 +377,18 @@ def _term(body: Body) -> Duration:
 # Core statements, built once: seating and unseating are on every membership command's path,
 # and the ORM's unit of work costs more than the database does here.
 _INSERT_SEAT = insert(Membership.__table__).returning(Membership.__table__.c.id)  # type: ignore[attr-defined]
+_TERMS = Membership.__table__  # type: ignore[attr-defined]
+_CONTINUED = (
+    select(func.coalesce(_TERMS.c.seniority, _TERMS.c.start, type_=UTCDateTime()))
+    .where(
+        _TERMS.c.body_id == bindparam("body"),
+        _TERMS.c.member_id == bindparam("member"),
+        _TERMS.c.start < bindparam("since"),
+        or_(_TERMS.c.end.is_(None), _TERMS.c.end >= bindparam("since")),
+    )
+    .order_by(_TERMS.c.start.desc())
+    .limit(1)
+)
 _END_SEAT = (
     update(Membership.__table__)  # type: ignore[attr-defined]
     .where(Membership.__table__.c.id == bindparam("seat"))  # type: ignore[attr-defined]
@@ -393,9 +408,13 @@ def _seat(
 ) -> int:
     assert body.id is not None and member.id is not None
     values = {"body_id": body.id, "member_id": member.id, "role": role.value}
-    seat_id = ctx.session.execute(
-        _INSERT_SEAT, [{**values, "start": since, "end": until, "end_recorded": False}]
-    ).scalar_one()
+    # A term that continues one ending as it starts (a role change) keeps its seniority.
+    continued = ctx.session.execute(
+        _CONTINUED, {"body": body.id, "member": member.id, "since": since}
+    ).first()
+    seniority = None if continued is None else continued[0]
+    seat = {"start": since, "end": until, "end_recorded": False, "seniority": seniority}
+    seat_id = ctx.session.execute(_INSERT_SEAT, [{**values, **seat}]).scalar_one()
     ctx.audit(
         "membership.started",
         "membership",
@@ -460,38 +479,6 @@ def _fill_rotating_chair(ctx: Context, body: Body) -> None:
         return
     if not ctx.chairs(body) and ctx.seat_count(body):
         rotate_chair(ctx, body)
-
-
-def _seniority(ctx: Context, body: Body, seats: list[Membership]) -> dict[int, datetime]:
-    """Date each seated member's continuous membership from its first unbroken term."""
-    ids = sorted({seat.member_id for seat in seats})
-    history: dict[int, list[tuple[datetime, datetime | None]]] = {}
-    # Every seated member's terms on the body in a few round trips, not one per seat.
-    for first in range(0, len(ids), HISTORY_BATCH):
-        params = {"body": body.id, "members": ids[first : first + HISTORY_BATCH]}
-        for member_id, start, end in ctx.session.execute(_TERMS_OF, params):
-            history.setdefault(member_id, []).append((start, end))
-    since: dict[int, datetime] = {}
-    for seat in seats:
-        start = seat.start
-        for term_start, term_end in history.get(seat.member_id, []):
-            if term_end is not None and term_end >= start and term_start < start:
-                start = term_start
-        since[seat.member_id] = min(since.get(seat.member_id, start), start)
-    return since
-
-
-HISTORY_BATCH = 500  # members per query: well under every database's parameter limit
-_TERMS_TABLE = Membership.__table__  # type: ignore[attr-defined]
-# Newest first per member, as the walk above expects.
-_TERMS_OF = (
-    select(_TERMS_TABLE.c.member_id, _TERMS_TABLE.c.start, _TERMS_TABLE.c.end)
-    .where(
-        _TERMS_TABLE.c.body_id == bindparam("body"),
-        _TERMS_TABLE.c.member_id.in_(bindparam("members", expanding=True)),
-    )
-    .order_by(_TERMS_TABLE.c.member_id, _TERMS_TABLE.c.start.desc())
-)
 
 
 _MEMBERS = select(Member).where(col(Member.id).in_(bindparam("ids", expanding=True)))

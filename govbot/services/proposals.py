@@ -32,6 +32,7 @@ from govbot.replies import (
     SelectOption,
     Visibility,
 )
+from govbot.services import delegation
 from govbot.services.base import Args, Context, Refusal, mention
 from govbot.storage import rows
 from govbot.storage.models import (
@@ -53,6 +54,7 @@ COMMENT_PERIOD = timedelta(days=7)
 MAX_OPTIONS = 20  # fits a Discord select menu (25) with room to spare
 OPTION_LENGTH = 80
 LIST_LIMIT = 20
+TITLE_LENGTH = 200  # the proposal table's bound
 REASON_SHOWN = 300  # how much of each reason a result message quotes
 
 OPEN, CLOSED, WITHDRAWN = "open", "closed", "withdrawn"
@@ -290,7 +292,7 @@ _BY_NUMBER = rows.Prepared(
     )
 )
 _PREVIOUS = rows.Prepared(
-    sa_select(_BALLOT.c.choice).where(
+    sa_select(_BALLOT.c.choice, _BALLOT.c.delegated).where(
         _BALLOT.c.proposal_id == bindparam("proposal"), _BALLOT.c.slot == bindparam("slot")
     )
 )
@@ -314,12 +316,20 @@ _CHANGE_BALLOT = rows.Prepared(
     .where(
         _BALLOT.c.proposal_id == bindparam("ballot_of"), _BALLOT.c.slot == bindparam("ballot_slot")
     )
-    .values(choice=bindparam("new_choice"), reason=bindparam("new_reason"))
+    .values(
+        choice=bindparam("new_choice"),
+        reason=bindparam("new_reason"),
+        delegated=bindparam("new_delegated"),
+    )
 )
 _COUNT = rows.Prepared(
     update(_PROPOSAL)
     .where(_PROPOSAL.c.id == bindparam("counted"))
-    .values(counts=bindparam("new_counts"), ballots=bindparam("new_ballots"))
+    .values(
+        counts=bindparam("new_counts"),
+        ballots=bindparam("new_ballots"),
+        delegated=bindparam("new_delegated"),
+    )
 )
 
 
@@ -361,16 +371,15 @@ def cast_vote(ctx: Context, args: Args) -> list[Reply]:
             raise Refusal(key, field="choice", options=_numbered(ctx, rules)) from None
         raise Refusal(error.key, field="choice", **error.params) from None
     canonical = voting.canonical(rules, choice)
-    changed = _record_ballot(ctx, proposal, rules, canonical, reason)
-    ctx.audit(
-        "vote.changed" if changed else "vote.cast",
-        "proposal",
-        proposal.number,
-        {"proposal": proposal.number}
-        if proposal.secret
-        else {"proposal": proposal.number, "choice": canonical, "reason": reason},
-    )
-    replies = [_cast_reply(ctx, proposal, rules, choice, changed)]
+    changed, cast_for = _record_ballot(ctx, proposal, rules, canonical, reason)
+    data: dict[str, Any] = {"proposal": proposal.number}
+    if not proposal.secret:
+        # An open ballot names whom a delegate also voted for; a secret one says nothing of it.
+        data |= {"choice": canonical, "reason": reason}
+        if cast_for:
+            data["for"] = [f"member:{member_id}" for member_id in cast_for]
+    ctx.audit("vote.changed" if changed else "vote.cast", "proposal", proposal.number, data)
+    replies = [_cast_reply(ctx, proposal, rules, choice, changed, cast_for)]
     replies += _after_ballot(ctx, proposal, rules)
     replies += _session_after_ballot(ctx, proposal)
     return replies
@@ -423,43 +432,97 @@ def _require_eligible(ctx: Context, proposal: Proposal) -> None:
         raise Refusal(f"error.vote.recused_{row[0]}", number=proposal.number)
 
 
+@dataclasses.dataclass
+class _Counts:
+    """A proposal's live counts while one command adds its ballots to them."""
+
+    counts: dict[str, int]
+    ballots: int
+    delegated: int
+
+
 def _record_ballot(
     ctx: Context, proposal: Proposal, rules: Rules, canonical: str, reason: str | None
-) -> bool:
-    """Store the ballot (replacing the voter's last one); say whether it was a change."""
+) -> tuple[bool, list[int]]:
+    """Store the caller's ballot, and the same for whoever delegated to them.
+
+    Returns whether the caller changed an in-person ballot, and whom the ballot was also
+    cast for (members with no in-person ballot who delegated to the caller on this body).
+    """
+    live = _Counts(json.loads(proposal.counts), proposal.ballots, proposal.delegated)
     member_id = _id(ctx.actor)
-    slot = receipt(proposal, member_id) if proposal.secret else f"m{member_id}"
-    # A voter row exists exactly when the member has a ballot: adding it, if absent, tells a
-    # first ballot from a change in the same trip.
-    voter = {"proposal": proposal.id, "member": member_id}
-    added = _ADD_VOTER.first(ctx.session, voter) is not None
-    counts: dict[str, int] = json.loads(proposal.counts)
-    ballots = proposal.ballots
-    if added:
+    changed = _put_ballot(ctx, proposal, rules, live, member_id, canonical, reason, False)
+    cast_for: list[int] = []
+    if proposal.body_id is not None:
+        for delegator in delegation.delegators(ctx, _id(proposal), proposal.body_id, member_id):
+            _put_ballot(ctx, proposal, rules, live, delegator, canonical, None, True)
+            cast_for.append(delegator)
+    text = json.dumps({k: v for k, v in live.counts.items() if v})
+    # Written by one statement; the loaded proposal learns the values without turning dirty,
+    # so no second UPDATE is flushed for it.
+    _COUNT.rows(
+        ctx.session,
+        {
+            "counted": proposal.id,
+            "new_counts": text,
+            "new_ballots": live.ballots,
+            "new_delegated": live.delegated,
+        },
+    )
+    set_committed_value(proposal, "counts", text)
+    set_committed_value(proposal, "ballots", live.ballots)
+    set_committed_value(proposal, "delegated", live.delegated)
+    return changed, cast_for
+
+
+def _put_ballot(
+    ctx: Context,
+    proposal: Proposal,
+    rules: Rules,
+    live: _Counts,
+    member_id: int,
+    canonical: str,
+    reason: str | None,
+    by_delegate: bool,
+) -> bool:
+    """Store one member's ballot, replacing their last; say whether an in-person one changed.
+
+    In person, a member gets a voter row; a ballot their delegate casts gives them none, so
+    a voter row means an in-person ballot stands and a delegate's is not stored over it.
+    The delegated ballot sits in the member's own slot (their receipt, on a secret ballot),
+    where their in-person ballot replaces it.
+    """
+    slot = _slot(proposal, member_id)
+    in_person_before = False
+    if not by_delegate:
+        # Adding the voter row, if absent, tells a first in-person ballot from a change.
+        voter = {"proposal": proposal.id, "member": member_id}
+        in_person_before = _ADD_VOTER.first(ctx.session, voter) is None
+    previous = None
+    if in_person_before or live.delegated:
+        found = _PREVIOUS.rows(ctx.session, {"proposal": proposal.id, "slot": slot})
+        previous = found[0] if found else None
+    if previous is None:
         ballot = {
             "proposal_id": proposal.id,
             "slot": slot,
             "member_id": None if proposal.secret else member_id,
             "choice": canonical,
             "reason": reason,
+            "delegated": by_delegate,
         }
         _INSERT_BALLOT.rows(ctx.session, ballot)
-        ballots += 1
+        live.ballots += 1
     else:
-        previous = _PREVIOUS.rows(ctx.session, {"proposal": proposal.id, "slot": slot})[0]
-        changed = {"ballot_of": proposal.id, "ballot_slot": slot}
+        changed = {"ballot_of": proposal.id, "ballot_slot": slot, "new_delegated": by_delegate}
         _CHANGE_BALLOT.rows(ctx.session, {**changed, "new_choice": canonical, "new_reason": reason})
         for name in _count_keys(rules, str(previous[0])):
-            counts[name] = counts.get(name, 0) - 1
+            live.counts[name] = live.counts.get(name, 0) - 1
+        live.delegated -= 1 if previous[1] else 0
+    live.delegated += 1 if by_delegate else 0
     for name in _count_keys(rules, canonical):
-        counts[name] = counts.get(name, 0) + 1
-    text = json.dumps({k: v for k, v in counts.items() if v})
-    # Written by one statement; the loaded proposal learns the values without turning dirty,
-    # so no second UPDATE is flushed for it.
-    _COUNT.rows(ctx.session, {"counted": proposal.id, "new_counts": text, "new_ballots": ballots})
-    set_committed_value(proposal, "counts", text)
-    set_committed_value(proposal, "ballots", ballots)
-    return not added
+        live.counts[name] = live.counts.get(name, 0) + 1
+    return in_person_before
 
 
 def _count_keys(rules: Rules, canonical: str) -> Iterator[str]:
@@ -472,6 +535,11 @@ def _count_keys(rules: Rules, canonical: str) -> Iterator[str]:
             yield rules.options[choice[0]]
     else:
         yield choice
+
+
+def _slot(proposal: Proposal, member_id: int) -> str:
+    """Name where a member's ballot is kept: their receipt on a secret ballot."""
+    return receipt(proposal, member_id) if proposal.secret else f"m{member_id}"
 
 
 def receipt(proposal: Proposal, member_id: int) -> str:
@@ -487,15 +555,26 @@ def receipt(proposal: Proposal, member_id: int) -> str:
 
 
 def _cast_reply(
-    ctx: Context, proposal: Proposal, rules: Rules, choice: Choice, changed: bool
+    ctx: Context,
+    proposal: Proposal,
+    rules: Rules,
+    choice: Choice,
+    changed: bool,
+    cast_for: list[int],
 ) -> Reply:
     if proposal.secret:
+        # Nothing about delegated ballots: not even the delegate hears whose were cast.
         key = "vote.secret_changed" if changed else "vote.secret_cast"
         code = receipt(proposal, _id(ctx.actor))
         return ctx.private(key, number=proposal.number, receipt=code)
     key = "vote.changed" if changed else "vote.cast"
     shown = _choice_word(ctx, voting.describe(rules, choice))
-    return ctx.private(key, number=proposal.number, choice=shown)
+    reply = ctx.private(key, number=proposal.number, choice=shown)
+    if cast_for:
+        names = _names(ctx, cast_for)
+        members = ctx.listing(names.get(member_id, "?") for member_id in cast_for)
+        reply.text += "\n" + ctx.t("vote.delegated_for", members=members)
+    return reply
 
 
 def _after_ballot(ctx: Context, proposal: Proposal, rules: Rules) -> list[Reply]:
@@ -508,13 +587,25 @@ def _after_ballot(ctx: Context, proposal: Proposal, rules: Rules) -> list[Reply]
 
 
 def _settled(ctx: Context, proposal: Proposal, rules: Rules) -> bool:
-    outstanding = max(0, proposal.electorate_size - proposal.ballots)
+    # A delegated ballot still waits on its member, who may vote in person until close.
+    outstanding = max(0, proposal.electorate_size - proposal.ballots + proposal.delegated)
     if outstanding == 0:
         return True
     if proposal.method not in (Method.MAJORITY.value, Method.SUPERMAJORITY.value):
         return False
-    counts: dict[str, int] = json.loads(proposal.counts)
-    choices: list[Choice] = [key for key, n in counts.items() for _ in range(n)]
+    choices: list[Choice]
+    if proposal.delegated:
+        choices = [
+            str(row[0])
+            for row in ctx.session.execute(
+                select(_BALLOT.c.choice).where(
+                    _BALLOT.c.proposal_id == proposal.id, _BALLOT.c.delegated.is_(False)
+                )
+            ).all()
+        ]
+    else:
+        counts: dict[str, int] = json.loads(proposal.counts)
+        choices = [key for key, n in counts.items() for _ in range(n)]
     return voting.settled(_with_size(rules, proposal), choices, outstanding)
 
 
@@ -533,14 +624,10 @@ def receipt_code(ctx: Context, args: Args) -> list[Reply]:
         raise Refusal("error.vote.not_secret", number=proposal.number)
     if proposal.ballot_key is None:
         raise Refusal("error.vote.receipt_gone", number=proposal.number)
-    voted = ctx.session.execute(
-        select(_VOTER.c.member_id).where(
-            _VOTER.c.proposal_id == proposal.id, _VOTER.c.member_id == ctx.actor.id
-        )
-    ).first()
-    if voted is None:
-        raise Refusal("error.vote.no_ballot", number=proposal.number)
     code = receipt(proposal, _id(ctx.actor))
+    # The slot, not a voter row: a ballot a delegate cast for the caller has a receipt too.
+    if _PREVIOUS.first(ctx.session, {"proposal": proposal.id, "slot": code}) is None:
+        raise Refusal("error.vote.no_ballot", number=proposal.number)
     return [ctx.private("vote.receipt", number=proposal.number, receipt=code)]
 
 
@@ -736,7 +823,7 @@ def reminder_replies(ctx: Context, proposal: Proposal) -> list[Reply]:
     if proposal.body_id is None:
         return [Reply(text, Visibility.PUBLIC, recipient=_home_channel(ctx, proposal))]
     waiting = ctx.session.execute(
-        select(Member.platform_user_id)
+        select(Member.id, Member.platform_user_id)
         .join(_ELIGIBLE, _ELIGIBLE.c.member_id == Member.id)
         .outerjoin(
             _VOTER,
@@ -749,7 +836,86 @@ def reminder_replies(ctx: Context, proposal: Proposal) -> list[Reply]:
             _VOTER.c.member_id.is_(None),
         )
     ).all()
-    return [Reply(text, Visibility.DM, recipient=str(row[0])) for row in waiting]
+    # A member whose delegate voted for them has a ballot, though no in-person vote.
+    slots = {_slot(proposal, int(row[0])): str(row[1]) for row in waiting}
+    delegated = ctx.session.execute(
+        select(_BALLOT.c.slot).where(
+            _BALLOT.c.proposal_id == proposal.id, _BALLOT.c.slot.in_(list(slots))
+        )
+    ).all()
+    covered = {str(row[0]) for row in delegated}
+    return [
+        Reply(text, Visibility.DM, recipient=user)
+        for slot, user in slots.items()
+        if slot not in covered
+    ]
+
+
+def forward_proposal(ctx: Context, args: Args) -> list[Reply]:
+    """Forward a passed proposal to another body, opening a linked proposal to ratify it."""
+    proposal = _proposal(ctx, args)
+    _require_chair(ctx, proposal)
+    if proposal.state != CLOSED or proposal.outcome != Outcome.PASSED.value:
+        state = _state_words(ctx, proposal)
+        raise Refusal("error.proposal.forward_not_passed", number=proposal.number, state=state)
+    body = ctx.body(args.text("body") or "")
+    if body.id == proposal.body_id:
+        raise Refusal("error.proposal.forward_same_body", field="body", body=body.slug)
+    earlier = ctx.session.exec(
+        select(Proposal.number).where(
+            Proposal.ratifies_id == proposal.id, Proposal.body_id == body.id
+        )
+    ).first()
+    if earlier is not None:
+        raise Refusal(
+            "error.proposal.already_forwarded",
+            field="body",
+            number=proposal.number,
+            body=body.slug,
+            ratification=earlier,
+        )
+    closes = ctx.now + DEFAULT_OPEN_FOR
+    title = ctx.t("proposal.ratify_title", title=proposal.title)
+    ratification = Proposal(
+        community_id=ctx.community_id,
+        number=_next_number(ctx),
+        title=title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…",
+        text=proposal.text,
+        link=proposal.link,
+        author_id=_id(ctx.actor),
+        body_id=body.id,
+        method=Method.MAJORITY.value,
+        tie_rule="status-quo",
+        state=OPEN,
+        opened_at=ctx.now,
+        closes_at=closes,
+        due_at=closes,
+        remind_at=_remind_at(ctx, closes),
+        ratifies_id=proposal.id,
+    )
+    ctx.session.add(ratification)
+    ctx.session.flush()
+    recused = _snapshot(ctx, ratification, body)
+    ctx.session.add(ratification)
+    ctx.audit(
+        "proposal.forwarded",
+        "proposal",
+        proposal.number,
+        {"proposal": proposal.number, "body": body.slug, "ratification": ratification.number},
+    )
+    record = _rules_record(ctx, ratification)
+    ctx.audit("proposal.created", "proposal", ratification.number, record)
+    text = ctx.t(
+        "proposal.forwarded",
+        number=proposal.number,
+        body=body.slug,
+        ratification=ratification.number,
+    )
+    replies = [Reply(text, Visibility.PUBLIC), _proposal_post(ctx, ratification)]
+    for member in recused:
+        text = ctx.t("proposal.recused_author", number=ratification.number, title=title)
+        replies.append(Reply(text, Visibility.DM, recipient=member.platform_user_id))
+    return replies
 
 
 def _require_chair(ctx: Context, proposal: Proposal) -> None:
@@ -774,7 +940,7 @@ def close(
     """Close a proposal: tally it, write the decision record, announce the result."""
     rules = _with_size(_rules(proposal), proposal)
     ballots = ctx.session.execute(
-        select(_BALLOT.c.choice, _BALLOT.c.reason, _BALLOT.c.member_id).where(
+        select(_BALLOT.c.choice, _BALLOT.c.reason, _BALLOT.c.member_id, _BALLOT.c.delegated).where(
             _BALLOT.c.proposal_id == proposal.id
         )
     ).all()
@@ -852,7 +1018,15 @@ def _rewrite_secret_ballots(ctx: Context, proposal: Proposal) -> None:
     ctx.session.execute(
         insert(_BALLOT),
         [
-            {"proposal_id": proposal.id, "slot": slot, "member_id": None, "choice": c, "reason": r}
+            # Whether a delegate cast it goes too: the record keeps only how many were.
+            {
+                "proposal_id": proposal.id,
+                "slot": slot,
+                "member_id": None,
+                "choice": c,
+                "reason": r,
+                "delegated": False,
+            }
             for slot, c, r in rows
         ],
     )
@@ -888,6 +1062,7 @@ def _decision_record(
             "close_reason": reason,
             "outcome": result.outcome.value,
             "ballots": result.ballots,
+            "delegated": sum(1 for row in ballots if row[3]),
             "quorum_required": result.quorum_required,
             "quorum_met": result.quorum_met,
             "counts": result.counts,
@@ -929,7 +1104,7 @@ def _names(ctx: Context, member_ids: list[int]) -> dict[int, str]:
 
 def _rules_record(ctx: Context, proposal: Proposal) -> dict[str, Any]:
     body = ctx.session.get(Body, proposal.body_id) if proposal.body_id else None
-    return {
+    record: dict[str, Any] = {
         "proposal": proposal.number,
         "title": proposal.title,
         "text": proposal.text,
@@ -947,6 +1122,10 @@ def _rules_record(ctx: Context, proposal: Proposal) -> dict[str, Any]:
         "opened_at": proposal.opened_at.isoformat(),
         "closes_at": proposal.closes_at.isoformat(),
     }
+    if proposal.ratifies_id is not None:
+        ratified = ctx.session.get(Proposal, proposal.ratifies_id)
+        record["ratifies"] = ratified.number if ratified else None
+    return record
 
 
 # --- words -------------------------------------------------------------------------------
@@ -1051,6 +1230,9 @@ def _summary(ctx: Context, proposal: Proposal) -> str:
         "proposal.turnout", ballots=proposal.ballots, electorate=proposal.electorate_size
     )
     lines.append(turnout)
+    if proposal.state == OPEN and proposal.delegated and not proposal.hide_results:
+        lines.append(ctx.t("proposal.delegated", delegated=proposal.delegated))
+    lines += _links(ctx, proposal)
     if proposal.state == OPEN and not proposal.hide_results and proposal.ballots:
         counts: dict[str, int] = json.loads(proposal.counts)
         lines.append(
@@ -1060,6 +1242,25 @@ def _summary(ctx: Context, proposal: Proposal) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def _links(ctx: Context, proposal: Proposal) -> list[str]:
+    """Name the proposal this one ratifies, and the ratifications this one was forwarded to."""
+    lines = []
+    if proposal.ratifies_id is not None:
+        ratified = ctx.session.get(Proposal, proposal.ratifies_id)
+        if ratified is not None:
+            lines.append(ctx.t("proposal.ratifies", number=ratified.number, title=ratified.title))
+    if proposal.state == CLOSED:  # only a passed proposal is forwarded
+        found = ctx.session.execute(
+            select(Proposal.number, Body.slug)
+            .join(Body, col(Body.id) == col(Proposal.body_id))
+            .where(Proposal.ratifies_id == proposal.id)
+            .order_by(col(Proposal.number))
+        ).all()
+        for number, slug in found:
+            lines.append(ctx.t("proposal.forwarded_to", number=number, body=slug))
+    return lines
 
 
 def _counts_text(ctx: Context, rules: Rules, counts: dict[str, int]) -> str:
@@ -1191,6 +1392,8 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
     else:
         line = ctx.t("result.turnout", ballots=ballots, electorate=record["electorate_size"])
     lines.append(line)
+    if record.get("delegated"):
+        lines.append(ctx.t("result.delegated", delegated=record["delegated"], ballots=ballots))
     if record["close_reason"]:
         lines.append(ctx.t("result.close_reason", reason=record["close_reason"]))
     for given in record["reasons"]:

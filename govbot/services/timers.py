@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Update, delete, func, update
 from sqlmodel import Session, col, select
 
 from govbot.domain.bodies import Role
@@ -59,12 +59,12 @@ def _record_ended_terms(store: Store, now: datetime) -> list[Notice]:
     notices: list[Notice] = []
     for membership_id in due:
         with store.unit_of_work() as session:
-            claimed = session.execute(
+            if not _claim(
+                session,
                 update(Membership)
                 .where(col(Membership.id) == membership_id, col(Membership.end_recorded).is_(False))
-                .values(end_recorded=True)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                .values(end_recorded=True),
+            ):
                 continue  # another worker has it
             seat = session.get(Membership, membership_id)
             assert seat is not None and seat.end is not None
@@ -96,13 +96,12 @@ def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
     notices: list[Notice] = []
     for body_id, due_at in due:
         with store.unit_of_work() as session:
-            # Claim: only the worker whose conditional update matched goes on.
-            claimed = session.execute(
+            if not _claim(
+                session,
                 update(Body)
                 .where(col(Body.id) == body_id, col(Body.chair_rotates_at) == due_at)
-                .values(chair_rotates_at=None)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                .values(chair_rotates_at=None),
+            ):
                 continue
             body = session.get(Body, body_id)
             assert body is not None
@@ -210,12 +209,12 @@ def _remind_voters(store: Store, now: datetime) -> list[Notice]:
     notices: list[Notice] = []
     for proposal_id, remind_at in due:
         with store.unit_of_work() as session:
-            claimed = session.execute(
+            if not _claim(
+                session,
                 update(Proposal)
                 .where(col(Proposal.id) == proposal_id, col(Proposal.remind_at) == remind_at)
-                .values(remind_at=None)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                .values(remind_at=None),
+            ):
                 continue
             proposal = session.get(Proposal, proposal_id)
             assert proposal is not None
@@ -231,6 +230,11 @@ def _remind_voters(store: Store, now: datetime) -> list[Notice]:
             session.commit()
         notices += [_notice(ctx.community, reply) for reply in replies]
     return notices
+
+
+def _claim(session: Session, statement: Update) -> bool:
+    """Run a conditional update; only the worker whose update matched the row goes on."""
+    return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _forget_old_deliveries(store: Store, now: datetime) -> None:

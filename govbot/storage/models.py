@@ -108,6 +108,8 @@ class Body(SQLModel, table=True):
     chair_rotates_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # A proposal's author sits out its vote on this body.
     author_recused: bool = Field(default=False)
+    # Members may delegate their vote on this body's proposals to another member.
+    delegation: bool = Field(default=False)
     # Vote sessions: how long an item stays open for votes in the meeting, and whether
     # members not present may still vote on it until the proposal's own close.
     session_window: str = Field(default="10m", sa_column=Column(String(16), nullable=False))
@@ -138,6 +140,9 @@ class Membership(SQLModel, table=True):
     end: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # False while an `end` lies ahead: the timer audits the term's end once, then sets it.
     end_recorded: bool = Field(default=False)
+    # When the member's unbroken membership of the body began, carried over from the term
+    # this one continues (a role change, a renewal); None: this term's own start.
+    seniority: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class Delivery(SQLModel, table=True):
@@ -270,6 +275,10 @@ class Proposal(SQLModel, table=True):
     # Secret ballots: the key receipts are derived from, erased at close so that afterwards
     # nothing in the database links a voter to a choice.
     ballot_key: str | None = Field(default=None, sa_column=Column(String(64)), repr=False)
+    # How many of the ballots a delegate cast for a member who has not voted in person.
+    delegated: int = Field(default=0)
+    # A ratification: the passed proposal of another body this one was forwarded from.
+    ratifies_id: int | None = Field(default=None, foreign_key="proposal.id")
 
 
 class Eligible(SQLModel, table=True):
@@ -306,6 +315,20 @@ class Ballot(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id")
     choice: str = Field(sa_column=Column(Text, nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Cast by the voter's delegate; a ballot the voter casts in person replaces it, never
+    # the other way round. Cleared when a secret ballot closes.
+    delegated: bool = Field(default=False)
+
+
+class Delegation(SQLModel, table=True):
+    """A member's standing delegation of their vote on one body's proposals."""
+
+    __tablename__ = "delegation"
+
+    body_id: int = Field(foreign_key="body.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    delegate_id: int = Field(foreign_key="member.id", index=True)
+    since: datetime = Field(sa_column=_utc())
 
 
 class Concern(SQLModel, table=True):

@@ -89,6 +89,7 @@ async def test_each_group_is_one_guild_only_command_with_its_actions(
         "proposal",
         "vote",
         "concern",
+        "delegate",
         "session",
     ]
 

@@ -1,0 +1,55 @@
+"""Delegation on Slack: `/gov delegate set`, a delegate's button vote counting twice, and the
+delegator's own button vote overriding it, through the Bolt app against the fake."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e import slack_fixtures
+from tests.e2e.slack_fixtures import ADMIN_ID
+from tests.e2e.test_slack_ballots import ANN, BART, VOTERS, Ballots, _buttons, ballots
+
+fake_slack = slack_fixtures.fake_slack
+__all__ = ["ballots", "fake_slack"]
+
+
+async def test_a_delegates_button_vote_counts_twice_until_the_member_votes_in_person(
+    ballots: Ballots,
+) -> None:
+    fake = ballots.fake
+    for user_id in VOTERS:
+        since = len(fake.calls)
+        await ballots.gov(f"body add committee <@{user_id}>")
+        await ballots.bot.posted("now sits on committee", since=since)
+    since = len(fake.calls)
+    await ballots.gov("body set committee delegation:yes", ADMIN_ID)
+    await ballots.bot.posted("members may delegate their vote: yes", since=since)
+
+    delegated = await ballots.said(f"delegate set committee <@{ANN}>", BART)
+    assert "Your vote on committee's proposals is delegated to" in delegated
+
+    post = await ballots.create('title:"Move the meetup" electorate:committee')
+    assert _buttons(post)["Yes"] == "vote cast 1 yes"
+    yes = await ballots.press(post, "vote cast 1 yes", ANN)
+    assert "Also cast for" in await ballots.private(yes)
+    counted = await ballots.updated_to(1, "Tally: Yes 2, No 0, Abstain 0.")
+    assert "Ballots: 2 of 3." in counted["text"]
+    assert "Cast by delegation: 1." in counted["text"]
+
+    # Bartholomew votes himself: his own ballot replaces the one cast for him.
+    since = len(fake.calls)
+    await ballots.press(post, "vote cast 1 no", BART)
+    view = await ballots.modal(since)
+    assert json.loads(view["private_metadata"])["command"] == "vote cast 1 no"
+    await ballots.submit(view, BART, {"reason": "Too far away"})
+    no = await ballots.ephemeral_to(BART, since)
+    assert no.startswith("Your ballot on #1 is recorded: No.")
+    overridden = await ballots.updated_to(1, "Tally: Yes 1, No 1, Abstain 0.")
+    assert "Ballots: 2 of 3." in overridden["text"]
+    assert "Cast by delegation" not in overridden["text"]
+    # A later change by the delegate leaves his in-person ballot alone (and settles the vote).
+    since = len(fake.calls)
+    await ballots.press(post, "vote cast 1 abstain", ANN)
+    result = await ballots.bot.posted("has closed early", since=since)
+    assert "Tally: Yes 0, No 1, Abstain 1." in result.args["text"]
+    await ballots.settled()
