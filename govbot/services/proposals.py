@@ -371,7 +371,7 @@ def cast_vote(ctx: Context, args: Args) -> list[Reply]:
             raise Refusal(key, field="choice", options=_numbered(ctx, rules)) from None
         raise Refusal(error.key, field="choice", **error.params) from None
     canonical = voting.canonical(rules, choice)
-    changed, cast_for = _record_ballot(ctx, proposal, rules, canonical, reason)
+    changed, cast_for, overrode = _record_ballot(ctx, proposal, rules, canonical, reason)
     data: dict[str, Any] = {"proposal": proposal.number}
     if not proposal.secret:
         # An open ballot names whom a delegate also voted for; a secret one says nothing of it.
@@ -379,7 +379,7 @@ def cast_vote(ctx: Context, args: Args) -> list[Reply]:
         if cast_for:
             data["for"] = [f"member:{member_id}" for member_id in cast_for]
     ctx.audit("vote.changed" if changed else "vote.cast", "proposal", proposal.number, data)
-    replies = [_cast_reply(ctx, proposal, rules, choice, changed, cast_for)]
+    replies = [_cast_reply(ctx, proposal, rules, choice, changed, cast_for, overrode)]
     replies += _after_ballot(ctx, proposal, rules)
     replies += _session_after_ballot(ctx, proposal)
     return replies
@@ -439,15 +439,17 @@ class _Counts:
     counts: dict[str, int]
     ballots: int
     delegated: int
+    overrode_delegate: bool = False  # the caller's ballot replaced one their delegate cast
 
 
 def _record_ballot(
     ctx: Context, proposal: Proposal, rules: Rules, canonical: str, reason: str | None
-) -> tuple[bool, list[int]]:
+) -> tuple[bool, list[int], bool]:
     """Store the caller's ballot, and the same for whoever delegated to them.
 
-    Returns whether the caller changed an in-person ballot, and whom the ballot was also
-    cast for (members with no in-person ballot who delegated to the caller on this body).
+    Returns whether the caller changed an in-person ballot, whom the ballot was also cast
+    for (members with no in-person ballot who delegated to the caller on this body), and
+    whether it replaced a ballot the caller's own delegate had cast for them.
     """
     live = _Counts(json.loads(proposal.counts), proposal.ballots, proposal.delegated)
     member_id = _id(ctx.actor)
@@ -472,7 +474,7 @@ def _record_ballot(
     set_committed_value(proposal, "counts", text)
     set_committed_value(proposal, "ballots", live.ballots)
     set_committed_value(proposal, "delegated", live.delegated)
-    return changed, cast_for
+    return changed, cast_for, live.overrode_delegate
 
 
 def _put_ballot(
@@ -519,6 +521,7 @@ def _put_ballot(
         for name in _count_keys(rules, str(previous[0])):
             live.counts[name] = live.counts.get(name, 0) - 1
         live.delegated -= 1 if previous[1] else 0
+        live.overrode_delegate |= bool(previous[1]) and not by_delegate
     live.delegated += 1 if by_delegate else 0
     for name in _count_keys(rules, canonical):
         live.counts[name] = live.counts.get(name, 0) + 1
@@ -561,6 +564,7 @@ def _cast_reply(
     choice: Choice,
     changed: bool,
     cast_for: list[int],
+    overrode: bool,
 ) -> Reply:
     if proposal.secret:
         # Nothing about delegated ballots: not even the delegate hears whose were cast.
@@ -570,6 +574,8 @@ def _cast_reply(
     key = "vote.changed" if changed else "vote.cast"
     shown = _choice_word(ctx, voting.describe(rules, choice))
     reply = ctx.private(key, number=proposal.number, choice=shown)
+    if overrode:
+        reply.text += "\n" + ctx.t("vote.overrode_delegate")
     if cast_for:
         names = _names(ctx, cast_for)
         members = ctx.listing(names.get(member_id, "?") for member_id in cast_for)
