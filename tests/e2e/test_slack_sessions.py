@@ -199,7 +199,9 @@ async def test_a_secret_item_in_a_meeting_shows_nobody_beside_a_ballot_and_no_ta
             given[voter][1].add(reason)
         return answer
 
-    cast(ANN, await meeting.private(await meeting.press(live, "vote cast 2 abstain", ANN)), "abstain")
+    cast(
+        ANN, await meeting.private(await meeting.press(live, "vote cast 2 abstain", ANN)), "abstain"
+    )
     await updated_to(meeting, "Voted: 1 of 3 present.")
     changed = await meeting.private(await meeting.press(live, "vote cast 2 yes", ANN))
     assert "changed" in cast(ANN, changed, "yes")
