@@ -1,5 +1,6 @@
 """Delegation on Slack: `/gov delegate set`, a delegate's button vote counting twice, and the
-delegator's own button vote overriding it, through the Bolt app against the fake."""
+delegator's own button vote overriding it, through the Bolt app against the fake. On a secret
+ballot, nothing after the delegation notices says who delegated to whom."""
 
 from __future__ import annotations
 

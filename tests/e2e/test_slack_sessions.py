@@ -3,6 +3,8 @@
 The chair opens a session; members press Present; the chair presses Next; Yes votes come
 from the session message's own buttons; the one message is updated in place (chat.update);
 a member who is not the chair is refused privately; closing posts the minutes.
+On a secret item nothing anyone else saw puts a voter beside a ballot, and no tally shows
+before the item ends.
 """
 
 from __future__ import annotations
