@@ -154,6 +154,8 @@ class RecordedCall:
     at: float
     audit_reason: str | None = None
     files: tuple[str, ...] = ()
+    # What each file said, decoded as text: a test can read an attached document too.
+    file_texts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -1314,6 +1316,7 @@ class FakeDiscord:
             at=self.now(),
             audit_reason=incoming.audit_reason,
             files=tuple(f["filename"] for f in files),
+            file_texts=tuple(f["text"] for f in files),
         )
         self.calls.append(call)
         if incoming.interaction is not None:
@@ -1344,6 +1347,7 @@ class FakeDiscord:
                             "filename": value.filename,
                             "size": len(content),
                             "content_type": value.content_type,
+                            "text": content.decode("utf-8", "replace"),
                         }
                     )
             return body, files
