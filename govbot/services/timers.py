@@ -1,9 +1,11 @@
-"""Due work: terms that ended and rotating chairs, claimed so that each runs exactly once."""
+"""Due work (ended terms, chair rotations, closings, reminders, session items), each once."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Update, delete, func, update
 from sqlmodel import Session, col, select
@@ -115,87 +117,83 @@ def _rotate_chairs(store: Store, now: datetime) -> list[Notice]:
 
 def _close_proposals(store: Store, now: datetime) -> list[Notice]:
     """Close proposals whose time came (a sign-off comment period may still hold one open)."""
-    with store.unit_of_work(readonly=True) as session:
-        due = session.exec(
-            select(Proposal.id, Proposal.due_at)
-            .where(Proposal.state == proposals.OPEN, col(Proposal.due_at) <= now)
-            .order_by(col(Proposal.due_at))
-            .limit(BATCH)
-        ).all()
-    notices: list[Notice] = []
-    for proposal_id, due_at in due:
-        with store.unit_of_work() as session:
-            proposal = session.get(Proposal, proposal_id)
-            assert proposal is not None
-            ctx = _system_context(session, proposal.community_id, now)
-            audit.lock_head(session, ctx.community_id)
-            # Claim under the chain-head lock: a second worker finds it moved or closed.
-            session.refresh(proposal)
-            if proposal.state != proposals.OPEN or proposal.due_at != due_at:
-                continue
-            period = proposal.comment_period_ends
-            if period is not None and period > now:
-                proposal.due_at = period  # the comment period runs past the close
-                session.add(proposal)
-                session.commit()
-                continue
-            replies = proposals.close(ctx, proposal, reason=None, early=False, actor=audit.SYSTEM)
-            session.commit()
-        notices += [_notice(ctx.community, reply) for reply in replies]
-    return notices
+
+    def close(ctx: Context, proposal: Proposal) -> list[Reply]:
+        period = proposal.comment_period_ends
+        if period is not None and period > now:
+            proposal.due_at = period  # the comment period runs past the close
+            ctx.session.add(proposal)
+            return []
+        return proposals.close(ctx, proposal, reason=None, early=False, actor=audit.SYSTEM)
+
+    return _due_under_lock(store, now, Proposal, proposals.OPEN, _own_community, close)
 
 
 def _end_session_items(store: Store, now: datetime) -> list[Notice]:
     """End the live session items whose window ran out."""
-    with store.unit_of_work(readonly=True) as session:
-        due = session.exec(
-            select(SessionItem.id, SessionItem.due_at)
-            .where(SessionItem.state == sessions.LIVE, col(SessionItem.due_at) <= now)
-            .order_by(col(SessionItem.due_at))
-            .limit(BATCH)
-        ).all()
-    notices: list[Notice] = []
-    for item_id, due_at in due:
-        with store.unit_of_work() as session:
-            item = session.get(SessionItem, item_id)
-            assert item is not None
-            vote_session = session.get(VoteSession, item.session_id)
-            assert vote_session is not None
-            ctx = _system_context(session, vote_session.community_id, now)
-            audit.lock_head(session, ctx.community_id)
-            # Claim under the chain-head lock: a second worker finds it ended or moved on.
-            session.refresh(item)
-            if item.state != sessions.LIVE or item.due_at != due_at:
-                continue
-            replies = sessions.end_item_on_time(ctx, item, audit.SYSTEM)
-            session.commit()
-        notices += [_notice(ctx.community, reply) for reply in replies]
-    return notices
+
+    def end(ctx: Context, item: SessionItem) -> list[Reply]:
+        return sessions.end_item_on_time(ctx, item, audit.SYSTEM)
+
+    return _due_under_lock(store, now, SessionItem, sessions.LIVE, _session_community, end)
 
 
 def _close_sessions(store: Store, now: datetime) -> list[Notice]:
     """Close the sessions left open past their limit; the minutes say so."""
+
+    def close(ctx: Context, vote_session: VoteSession) -> list[Reply]:
+        return sessions.close_on_time(ctx, vote_session, audit.SYSTEM)
+
+    return _due_under_lock(store, now, VoteSession, sessions.OPEN, _own_community, close)
+
+
+Due = TypeVar("Due", Proposal, SessionItem, VoteSession)
+
+
+def _due_under_lock(
+    store: Store,
+    now: datetime,
+    model: type[Due],
+    state: str,
+    community_of: Callable[[Session, Any], int],
+    act: Callable[[Context, Due], list[Reply]],
+) -> list[Notice]:
+    """Act on each row in `state` whose `due_at` came, claimed under the chain-head lock.
+
+    A second worker, or a command that moved the row on meanwhile, finds it changed once it
+    holds the lock, and leaves it.
+    """
     with store.unit_of_work(readonly=True) as session:
         due = session.exec(
-            select(VoteSession.id, VoteSession.due_at)
-            .where(VoteSession.state == sessions.OPEN, col(VoteSession.due_at) <= now)
-            .order_by(col(VoteSession.due_at))
+            select(model.id, model.due_at)
+            .where(model.state == state, col(model.due_at) <= now)
+            .order_by(col(model.due_at))
             .limit(BATCH)
         ).all()
     notices: list[Notice] = []
-    for session_id, due_at in due:
+    for row_id, due_at in due:
         with store.unit_of_work() as session:
-            vote_session = session.get(VoteSession, session_id)
-            assert vote_session is not None
-            ctx = _system_context(session, vote_session.community_id, now)
+            row = session.get(model, row_id)
+            assert row is not None
+            ctx = _system_context(session, community_of(session, row), now)
             audit.lock_head(session, ctx.community_id)
-            session.refresh(vote_session)
-            if vote_session.state != sessions.OPEN or vote_session.due_at != due_at:
+            session.refresh(row)
+            if row.state != state or row.due_at != due_at:
                 continue
-            replies = sessions.close_on_time(ctx, vote_session, audit.SYSTEM)
+            replies = act(ctx, row)
             session.commit()
         notices += [_notice(ctx.community, reply) for reply in replies]
     return notices
+
+
+def _own_community(session: Session, row: Proposal | VoteSession) -> int:
+    return row.community_id
+
+
+def _session_community(session: Session, item: SessionItem) -> int:
+    vote_session = session.get(VoteSession, item.session_id)
+    assert vote_session is not None
+    return vote_session.community_id
 
 
 def _remind_voters(store: Store, now: datetime) -> list[Notice]:
