@@ -129,7 +129,7 @@ def create_proposal(ctx: Context, args: Args) -> list[Reply]:
         proposal.electorate_size = ctx.caller.member_count or _known_members(ctx)
     ctx.session.add(proposal)
     ctx.audit("proposal.created", "proposal", proposal.number, _rules_record(ctx, proposal))
-    replies = [_proposal_post(ctx, proposal)]
+    replies = [proposal_post(ctx, proposal)]
     for member in recused:
         text = ctx.t("proposal.recused_author", number=proposal.number, title=proposal.title)
         replies.append(Reply(text, Visibility.DM, recipient=member.platform_user_id))
@@ -348,7 +348,7 @@ def _decision(ctx: Context, proposal: Proposal) -> Decision | None:
 def cast_vote(ctx: Context, args: Args) -> list[Reply]:
     """Cast or change a ballot; the last one counts."""
     proposal = _open_proposal(ctx, args)
-    rules = _rules(proposal)
+    rules = rules_of(proposal)
     _require_eligible(ctx, proposal)
     _session_check(ctx, proposal)
     text = args.text("choice")
@@ -572,7 +572,7 @@ def _cast_reply(
         code = receipt(proposal, _id(ctx.actor))
         return ctx.private(key, number=proposal.number, receipt=code)
     key = "vote.changed" if changed else "vote.cast"
-    shown = _choice_word(ctx, voting.describe(rules, choice))
+    shown = choice_word(ctx, voting.describe(rules, choice))
     reply = ctx.private(key, number=proposal.number, choice=shown)
     if overrode:
         reply.text += "\n" + ctx.t("vote.overrode_delegate")
@@ -618,7 +618,7 @@ def _settled(ctx: Context, proposal: Proposal, rules: Rules) -> bool:
 def _tally_update(ctx: Context, proposal: Proposal) -> list[Reply]:
     if proposal.hide_results:
         return []
-    post = _proposal_post(ctx, proposal)
+    post = proposal_post(ctx, proposal)
     post.key, post.updates, post.revision = None, _message_key(proposal), ctx.last_seq
     return [post]
 
@@ -726,7 +726,7 @@ def _track_comment_period(ctx: Context, proposal: Proposal) -> None:
     """Start the comment period once enough members signed off and no concern stands."""
     if proposal.comment_period_ends is not None:
         return
-    rules = _with_size(_rules(proposal), proposal)
+    rules = _with_size(rules_of(proposal), proposal)
     signed = [voting.from_canonical(rules, "sign-off")] * proposal.ballots
     result = voting.tally(rules, signed, open_concerns=_open_concerns(ctx, proposal))
     if result.outcome is Outcome.PASSED:
@@ -793,7 +793,7 @@ def withdraw_proposal(ctx: Context, args: Args) -> list[Reply]:
     ctx.session.add(proposal)
     ctx.audit("proposal.withdrawn", "proposal", proposal.number, {"proposal": proposal.number})
     text = ctx.t("proposal.withdrawn", number=proposal.number, title=proposal.title)
-    update_post = _proposal_post(ctx, proposal, controls=False)
+    update_post = proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
     update_post.revision = ctx.last_seq
     return [Reply(text, Visibility.PUBLIC), update_post]
@@ -917,7 +917,7 @@ def forward_proposal(ctx: Context, args: Args) -> list[Reply]:
         body=body.slug,
         ratification=ratification.number,
     )
-    replies = [Reply(text, Visibility.PUBLIC), _proposal_post(ctx, ratification)]
+    replies = [Reply(text, Visibility.PUBLIC), proposal_post(ctx, ratification)]
     for member in recused:
         text = ctx.t("proposal.recused_author", number=ratification.number, title=title)
         replies.append(Reply(text, Visibility.DM, recipient=member.platform_user_id))
@@ -944,7 +944,7 @@ def close(
     actor: str | None = None,
 ) -> list[Reply]:
     """Close a proposal: tally it, write the decision record, announce the result."""
-    rules = _with_size(_rules(proposal), proposal)
+    rules = _with_size(rules_of(proposal), proposal)
     ballots = ctx.session.execute(
         select(_BALLOT.c.choice, _BALLOT.c.reason, _BALLOT.c.member_id, _BALLOT.c.delegated).where(
             _BALLOT.c.proposal_id == proposal.id
@@ -1000,7 +1000,7 @@ def close(
     text = ctx.t(head, number=proposal.number, title=proposal.title) + "\n"
     text += _result_text(ctx, proposal, record)
     result_post = Reply(text, Visibility.PUBLIC, recipient=_home_channel(ctx, proposal))
-    update_post = _proposal_post(ctx, proposal, controls=False)
+    update_post = proposal_post(ctx, proposal, controls=False)
     update_post.key, update_post.updates = None, _message_key(proposal)
     update_post.revision = ctx.last_seq
     return [result_post, update_post]
@@ -1137,7 +1137,8 @@ def _rules_record(ctx: Context, proposal: Proposal) -> dict[str, Any]:
 # --- words -------------------------------------------------------------------------------
 
 
-def _rules(proposal: Proposal) -> Rules:
+def rules_of(proposal: Proposal) -> Rules:
+    """Read a proposal's voting rules back from its row."""
     return Rules(
         method=Method(proposal.method),
         options=tuple(json.loads(proposal.options)),
@@ -1194,7 +1195,7 @@ def _state_words(ctx: Context, proposal: Proposal) -> str:
 def _summary(ctx: Context, proposal: Proposal) -> str:
     """The proposal as its public message shows it: rules, times, and the live tally."""
     body = ctx.session.get(Body, proposal.body_id) if proposal.body_id else None
-    rules = _rules(proposal)
+    rules = rules_of(proposal)
     lines = [ctx.t("proposal.head", number=proposal.number, title=proposal.title)]
     if proposal.text:
         lines.append(proposal.text)
@@ -1244,7 +1245,7 @@ def _summary(ctx: Context, proposal: Proposal) -> str:
         lines.append(
             ctx.t(
                 "proposal.tally",
-                counts=_counts_text(ctx, rules, counts),
+                counts=counts_text(ctx, rules, counts),
             )
         )
     return "\n".join(lines)
@@ -1269,7 +1270,7 @@ def _links(ctx: Context, proposal: Proposal) -> list[str]:
     return lines
 
 
-def _counts_text(ctx: Context, rules: Rules, counts: dict[str, int]) -> str:
+def counts_text(ctx: Context, rules: Rules, counts: dict[str, int]) -> str:
     """Show counts in the method's own order: yes, no, abstain; or the options as listed."""
     order = {
         Method.MAJORITY: ("yes", "no", "abstain"),
@@ -1278,7 +1279,7 @@ def _counts_text(ctx: Context, rules: Rules, counts: dict[str, int]) -> str:
         Method.SIGN_OFF: ("sign-off",),
     }.get(rules.method, rules.options)
     keys = [*order, *(k for k in counts if k not in order)]
-    return ctx.listing(f"{_choice_word(ctx, k)} {counts.get(k, 0)}" for k in keys)
+    return ctx.listing(f"{choice_word(ctx, k)} {counts.get(k, 0)}" for k in keys)
 
 
 def _fraction(rules: Rules) -> str:
@@ -1286,13 +1287,14 @@ def _fraction(rules: Rules) -> str:
     return f"{threshold.numerator}/{threshold.denominator}"
 
 
-def _choice_word(ctx: Context, key: str) -> str:
+def choice_word(ctx: Context, key: str) -> str:
+    """Show a fixed choice (yes, abstain, sign-off) in the community's words."""
     if key in ("yes", "no", "abstain", "sign-off", "missing"):
         return ctx.t(f"choice.{key}")
     return key
 
 
-def _proposal_post(ctx: Context, proposal: Proposal, *, controls: bool = True) -> Reply:
+def proposal_post(ctx: Context, proposal: Proposal, *, controls: bool = True) -> Reply:
     """The public message of a proposal, with its ballot controls while it is open."""
     reply = Reply(_summary(ctx, proposal), Visibility.PUBLIC, key=_message_key(proposal))
     if not controls or proposal.state != OPEN:
@@ -1352,7 +1354,7 @@ def _ballot_prompt(ctx: Context, proposal: Proposal, rules: Rules, command: str)
             submit=ctx.t("vote.submit"),
         )
         return Reply(ctx.t("vote.rank_intro", options=numbered), Visibility.PRIVATE, form=form)
-    prompt = _proposal_post(ctx, proposal)
+    prompt = proposal_post(ctx, proposal)
     return Reply(
         ctx.t("vote.choose", number=proposal.number),
         Visibility.PRIVATE,
@@ -1376,7 +1378,7 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
     """Put a decision record into words: outcome, tally, quorum, reasons, receipts, hash."""
     lines = [ctx.t("result.outcome", outcome=ctx.t(f"outcome.{record['outcome']}"))]
     if record["counts"]:
-        counts = _counts_text(ctx, _rules(proposal), record["counts"])
+        counts = counts_text(ctx, rules_of(proposal), record["counts"])
         lines.append(ctx.t("result.counts", counts=counts))
     if record["winners"]:
         lines.append(ctx.t("result.winners", winners=ctx.listing(record["winners"])))
@@ -1409,12 +1411,12 @@ def _result_text(ctx: Context, proposal: Proposal, record: dict[str, Any]) -> st
                 ctx.t(
                     "result.reason_named",
                     member=given["member"],
-                    choice=_choice_word(ctx, given["choice"]),
+                    choice=choice_word(ctx, given["choice"]),
                     reason=reason,
                 )
             )
         else:
-            choice = _choice_word(ctx, given["choice"])
+            choice = choice_word(ctx, given["choice"])
             lines.append(ctx.t("result.reason", choice=choice, reason=reason))
     for concern in record["concerns"]:
         key = "result.concern_withdrawn" if concern["withdrawn"] else "result.concern"

@@ -86,7 +86,7 @@ def open_session(ctx: Context, args: Args) -> list[Reply]:
         },
     )
     ctx.session.flush()
-    return [_post(ctx, vote_session)]
+    return [_post(ctx, vote_session), _chair_panel(ctx, vote_session)]
 
 
 def mark_present(ctx: Context, args: Args) -> list[Reply]:
@@ -153,7 +153,7 @@ def next_item(ctx: Context, args: Args) -> list[Reply]:
         {"session": vote_session.number, "proposal": proposal.number, "until": item.due_at},
     )
     ctx.session.flush()
-    return [*replies, _update(ctx, vote_session)]
+    return [*replies, _update(ctx, vote_session), _chair_panel(ctx, vote_session)]
 
 
 def close_session(ctx: Context, args: Args) -> list[Reply]:
@@ -612,25 +612,32 @@ def _live_lines(ctx: Context, vote_session: VoteSession, proposal: Proposal) -> 
             ctx.t("session.voted_named", count=len(voted), present=len(present), members=names)
         )
     if not proposal.hide_results and proposal.ballots:
-        counts = proposals._counts_text(
-            ctx, proposals._rules(proposal), json.loads(proposal.counts)
+        counts = proposals.counts_text(
+            ctx, proposals.rules_of(proposal), json.loads(proposal.counts)
         )
         lines.append(ctx.t("proposal.tally", counts=counts))
     return "\n".join(lines)
 
 
 def _controls(ctx: Context, vote_session: VoteSession, live: Proposal | None) -> list[Button]:
-    """Present, the live item's ballot buttons, and the chair's next and close."""
+    """Present and the live item's ballot buttons, for everyone."""
     suffix = f"session:{vote_session.number}"
     buttons = [Button(ctx.t("session.button.present"), f"session present {suffix}", "secondary")]
     if live is not None:
-        ballot = proposals._proposal_post(ctx, live)
+        ballot = proposals.proposal_post(ctx, live)
         buttons += ballot.buttons or [Button(ctx.t("vote.submit"), f"vote cast {live.number}")]
-    buttons += [
+    return buttons
+
+
+def _chair_panel(ctx: Context, vote_session: VoteSession) -> Reply:
+    """The chair's own controls, in a message only they see: take the next item, or close."""
+    suffix = f"session:{vote_session.number}"
+    reply = ctx.private("session.chair_panel", number=vote_session.number)
+    reply.buttons = [
         Button(ctx.t("session.button.next"), f"session next {suffix}", "secondary"),
         Button(ctx.t("session.button.close"), f"session close {suffix}", "danger"),
     ]
-    return buttons
+    return reply
 
 
 def minutes(ctx: Context, vote_session: VoteSession) -> str:
@@ -703,10 +710,10 @@ def _item_minutes(ctx: Context, item: SessionItem, proposal: Proposal) -> list[s
     if record is None:
         lines += [f"- {ctx.t('minutes.outcome')}: {_outcome(ctx, proposal)}", ""]
         return lines
-    rules = proposals._rules(proposal)
+    rules = proposals.rules_of(proposal)
     lines.append(f"- {ctx.t('minutes.outcome')}: {ctx.t('outcome.' + record['outcome'])}")
     if record["counts"]:
-        counts = proposals._counts_text(ctx, rules, record["counts"])
+        counts = proposals.counts_text(ctx, rules, record["counts"])
         lines.append(f"- {ctx.t('minutes.tally')}: {counts}")
     lines.append(
         "- "
@@ -720,7 +727,7 @@ def _item_minutes(ctx: Context, item: SessionItem, proposal: Proposal) -> list[s
         key = "minutes.quorum_met" if record["quorum_met"] else "minutes.quorum_missed"
         lines.append(f"- {ctx.t(key, required=record['quorum_required'])}")
     for given in record["reasons"]:
-        choice = proposals._choice_word(ctx, given["choice"])
+        choice = proposals.choice_word(ctx, given["choice"])
         reason = " ".join(str(given["reason"]).split())[: proposals.REASON_SHOWN]
         if "member" in given:  # an open ballot; a secret one's reasons carry no name
             said = ctx.t(

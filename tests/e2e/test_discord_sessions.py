@@ -25,7 +25,7 @@ from tests.e2e.discord_fixtures import (
     is_ephemeral,
     set_up_community,
 )
-from tests.e2e.fakes.discord_server import FakeDiscord, FakeUser, RecordedCall
+from tests.e2e.fakes.discord_server import FakeDiscord, FakeUser, InteractionRecord, RecordedCall
 from tests.e2e.test_discord_ballots import (
     RECEIPT,
     VOTERS,
@@ -73,6 +73,20 @@ async def session_message(meeting: Ballots) -> Json:
     return meeting.fake.messages[int(posted[1])]
 
 
+async def chair_panel(meeting: Ballots, record: InteractionRecord) -> Json:
+    """Wait for the chair's own controls, sent privately with the answer to `record`."""
+
+    def is_panel(call: RecordedCall) -> bool:
+        body = call.body if isinstance(call.body, dict) else None
+        return "Your controls as chair" in embed_text(body)
+
+    call = await meeting.fake.wait_for_call(
+        is_panel, method="POST", path=rf"/webhooks/\d+/{record.token}.*"
+    )
+    assert isinstance(call.body, dict)
+    return call.body
+
+
 async def test_a_meeting_is_run_from_the_buttons_of_one_message_edited_in_place(
     meeting: Ballots,
 ) -> None:
@@ -82,10 +96,13 @@ async def test_a_meeting_is_run_from_the_buttons_of_one_message_edited_in_place(
     first = await meeting.shown(opened)
     assert not is_ephemeral(first)
     assert embed_text(first).startswith("Session #1 of tsc, chaired by @Ashwini")
-    assert _buttons(first) == {
-        "Present": "gov:session present session:1",
-        "Next item (chair)": "gov:session next session:1",
-        "Close session (chair)": "gov:session close session:1",
+    # Everyone sees Present; the chair's controls come to the chair alone, privately.
+    assert _buttons(first) == {"Present": "gov:session present session:1"}
+    panel = await chair_panel(meeting, opened)
+    assert is_ephemeral(panel) and "Your controls as chair of session #1" in embed_text(panel)
+    assert _buttons(panel) == {
+        "Next item": "gov:session next session:1",
+        "Close session": "gov:session close session:1",
     }
     post = await session_message(meeting)
 

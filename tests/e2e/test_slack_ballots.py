@@ -100,8 +100,10 @@ class Ballots:
             for element in block["elements"]
             if element.get("value") == command
         )
+        # An ephemeral message has no ts: Slack sends its clicks without the message.
+        shown = message if "ts" in message else None
         payload = self.fake.payloads.block_actions(
-            button["action_id"], command, block_id=block["block_id"], user_id=user, message=message
+            button["action_id"], command, block_id=block["block_id"], user_id=user, message=shown
         )
         self._noted(payload, user)
         answer = await self.bot.slack.send_interaction(payload)

@@ -20,7 +20,7 @@ import pytest_asyncio
 
 from govbot.services import messages
 from tests.e2e import slack_fixtures
-from tests.e2e.fakes.slack_server import DEFAULT_CHANNEL_ID, FakeSlack
+from tests.e2e.fakes.slack_server import DEFAULT_CHANNEL_ID, AppReply, FakeSlack
 from tests.e2e.slack_fixtures import eventually, running_slack, slack_settings
 from tests.e2e.test_slack_ballots import (
     ANN,
@@ -65,6 +65,15 @@ def session_message(meeting: Ballots) -> Json:
     return next(m for m in meeting.fake.messages if (m["channel"], m["ts"]) == (channel, ts))
 
 
+async def chair_panel(meeting: Ballots, payload: dict[str, str], answer: AppReply) -> Json:
+    """Return the chair's own controls: on the ack, or posted to the command's response_url."""
+    if answer.text and "Your controls as chair" in answer.json().get("text", ""):
+        return dict(answer.json())
+    post = await meeting.fake.wait_for_response(payload["response_url"])
+    assert "Your controls as chair" in post.body["text"]
+    return dict(post.body)
+
+
 async def updated_to(meeting: Ballots, fragment: str) -> Json:
     """Wait until session 1's message was updated (chat.update) to show `fragment`."""
 
@@ -83,16 +92,18 @@ async def test_a_meeting_is_run_from_the_buttons_of_one_message_updated_in_place
     meeting: Ballots,
 ) -> None:
     fake = meeting.fake
-    await meeting.gov('session open body:tsc agenda:"1"', ANN)
+    opened, answer = await meeting.gov('session open body:tsc agenda:"1"', ANN)
+    panel = await chair_panel(meeting, opened, answer)
     await eventually(
         lambda: messages.find(meeting.bot.store, "slack", fake.team_id, "session:1") is not None
     )
     post = copy.deepcopy(session_message(meeting))
     assert post["text"].startswith("Session #1 of tsc, chaired by @ashwini")
-    assert _buttons(post) == {
-        "Present": "session present session:1",
-        "Next item (chair)": "session next session:1",
-        "Close session (chair)": "session close session:1",
+    # Everyone sees Present; the chair's controls come to the chair alone.
+    assert _buttons(post) == {"Present": "session present session:1"}
+    assert _buttons(panel) == {
+        "Next item": "session next session:1",
+        "Close session": "session close session:1",
     }
 
     for voter in (ANN, BART):
@@ -100,10 +111,10 @@ async def test_a_meeting_is_run_from_the_buttons_of_one_message_updated_in_place
         assert "You are on the roll of session #1" in here
     await updated_to(meeting, "Present (2): @ashwini, @bartholomew")
 
-    refused = await meeting.private(await meeting.press(post, "session next session:1", CORD))
+    refused = await meeting.private(await meeting.press(panel, "session next session:1", CORD))
     assert "Only the chair of tsc" in refused
 
-    await meeting.press(post, "session next session:1", ANN)
+    await meeting.press(panel, "session next session:1", ANN)
     live = await updated_to(meeting, "1. #1 Adopt the style guide: voting now")
     assert _buttons(live)["Yes"] == "vote cast 1 yes"
     cast = await meeting.private(await meeting.press(live, "vote cast 1 yes", ANN))
@@ -113,7 +124,7 @@ async def test_a_meeting_is_run_from_the_buttons_of_one_message_updated_in_place
     await updated_to(meeting, "1. #1 Adopt the style guide: passed")
 
     since = len(fake.calls)
-    await meeting.press(live, "session close session:1", ANN)
+    await meeting.press(panel, "session close session:1", ANN)
     closing = await meeting.bot.posted("Session #1 of tsc has closed", since=since)
     assert closing.args["channel"] == DEFAULT_CHANNEL_ID
     assert "# Minutes of session #1 (tsc)" in str(closing.args["blocks"])
@@ -178,7 +189,7 @@ async def test_a_secret_item_in_a_meeting_shows_nobody_beside_a_ballot_and_no_ta
     fake = meeting.fake
     await meeting.gov('proposal create title:"Elect the secretary" electorate:tsc secret:yes')
     await eventually(lambda: meeting.posted(2) is not None)
-    await meeting.gov('session open body:tsc agenda:"2"', ANN)
+    panel = await chair_panel(meeting, *await meeting.gov('session open body:tsc agenda:"2"', ANN))
     await eventually(
         lambda: messages.find(meeting.bot.store, "slack", fake.team_id, "session:1") is not None
     )
@@ -186,7 +197,7 @@ async def test_a_secret_item_in_a_meeting_shows_nobody_beside_a_ballot_and_no_ta
     for voter in VOTERS:
         await meeting.private(await meeting.press(post, "session present session:1", voter))
     await updated_to(meeting, "Present (3)")
-    await meeting.press(post, "session next session:1", ANN)
+    await meeting.press(panel, "session next session:1", ANN)
     live = await updated_to(meeting, "1. #2 Elect the secretary: voting now")
     assert _buttons(live)["No"] == "vote cast 2 no"
     given: Given = {v: (set(), set()) for v in VOTERS}
@@ -216,7 +227,7 @@ async def test_a_secret_item_in_a_meeting_shows_nobody_beside_a_ballot_and_no_ta
     cast(CORD, await meeting.private(await meeting.press(live, "vote cast 2 yes", CORD)), "yes")
     result = await meeting.bot.posted("Receipts counted:", since=since)
     since = len(fake.calls)
-    await meeting.press(live, "session close session:1", ANN)
+    await meeting.press(panel, "session close session:1", ANN)
     closing = await meeting.bot.posted("Session #1 of tsc has closed", since=since)
     await updated_to(meeting, "The session closed")
     await meeting.settled()
